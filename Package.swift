@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Pare",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "convert", targets: ["convert"]),
+        .library(name: "Graph", targets: ["Graph"]),
+        .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "Passes", targets: ["Passes"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+        ),
+        .target(name: "Graph"),
+        .target(
+            name: "Formats",
+            dependencies: [
+                "Graph",
+                "CZstd",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(name: "Passes", dependencies: ["Graph"]),
+        .executableTarget(
+            name: "convert",
+            dependencies: [
+                "Graph", "Formats", "Passes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GraphTests", dependencies: ["Graph"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Graph", "Formats"]),
+        .testTarget(name: "PassesTests", dependencies: ["Graph", "Formats", "Passes"]),
+        .testTarget(name: "CLITests", dependencies: ["convert"]),
+    ]
+)

@@ -1,0 +1,182 @@
+import Foundation
+import Graph
+import SwiftProtobuf
+
+/// Where `ONNXFormat.write` puts tensor data.
+public enum ExternalDataPolicy: Sendable, Hashable {
+    /// Inline, unless the model would exceed protobuf's 2 GB limit; then tensors of 1 KiB and more
+    /// go to the external data file.
+    case automatic
+    /// Always inline; writing a model over 2 GB fails.
+    case never
+    /// Tensors of at least `minimumBytes` bytes go to the external data file.
+    case always(minimumBytes: Int)
+}
+
+/// Options for writing ONNX files.
+public struct ONNXWriteOptions: Sendable {
+    public var externalData: ExternalDataPolicy
+    /// The serialized size `.automatic` keeps below: protobuf's 2 GB limit (tests lower it).
+    var protobufLimit = Int(Int32.max)
+    /// The smallest tensor `.automatic` moves out, as `onnx.save`'s `size_threshold`.
+    var automaticMinimumBytes = 1024
+
+    public init(externalData: ExternalDataPolicy = .automatic) {
+        self.externalData = externalData
+    }
+}
+
+/// Reads and writes ONNX models (`.onnx`, protobuf), losslessly: fields the IR does not model are
+/// carried through unchanged.
+public enum ONNXFormat {
+    /// Reads the model at `url`, with external data resolved relative to its folder, and validates
+    /// its graph.
+    public static func read(contentsOf url: URL) throws(FormatError) -> Model {
+        let path = url.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FormatError(source: path, "no such file")
+        }
+        guard !isDirectory.boolValue else { throw FormatError(source: path, "is a folder, not a model file") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw FormatError(source: path, "cannot read: \(error.localizedDescription)")
+        }
+        return try decode(data, baseDirectory: url.deletingLastPathComponent(), source: path)
+    }
+
+    /// Decodes a serialized model. External data is resolved relative to `baseDirectory` (an error
+    /// when nil); `source` names the data in error messages.
+    public static func decode(_ data: Data, baseDirectory: URL?, source: String) throws(FormatError) -> Model {
+        guard !data.isEmpty else { throw FormatError(source: source, "is empty (0 bytes)") }
+        let proto: Onnx_ModelProto
+        do {
+            proto = try Onnx_ModelProto(serializedBytes: data)
+        } catch {
+            throw FormatError(source: source, "not an ONNX model: protobuf decoding failed (\(error))")
+        }
+        let reader = ONNXReader(source: source, baseDirectory: baseDirectory)
+        let model = try reader.model(proto)
+        do {
+            try model.graph.validate()
+        } catch {
+            throw FormatError(source: source, error.description)
+        }
+        return model
+    }
+
+    /// Serializes `model` with every tensor inline.
+    public static func encode(_ model: Model) throws(FormatError) -> Data {
+        let writer = ONNXWriter(source: "model '\(model.graph.name)'", externalMinimumBytes: nil, externalLocation: "")
+        return try serialize(writer.model(model), source: writer.source)
+    }
+
+    /// Writes `model` to `url` atomically. External data, when the policy calls for it, goes to
+    /// "<file name>.data" beside it, each tensor 64-byte aligned.
+    public static func write(_ model: Model, to url: URL, options: ONNXWriteOptions = .init()) throws(FormatError) {
+        let path = url.path
+        let location = url.lastPathComponent + ".data"
+        let minimum: Int?
+        switch options.externalData {
+        case .never:
+            minimum = nil
+        case .always(let bytes):
+            minimum = max(bytes, 0)
+        case .automatic:
+            minimum = tensorBytes(model) >= options.protobufLimit ? options.automaticMinimumBytes : nil
+        }
+        var writer = ONNXWriter(source: path, externalMinimumBytes: minimum, externalLocation: location)
+        let automaticInline = options.externalData == .automatic && minimum == nil
+        var bytes: Data
+        do {
+            bytes = try encodedBytes(writer.model(model), limit: automaticInline ? options.protobufLimit : Int(Int32.max))
+        } catch is SizeLimitExceeded where automaticInline {
+            // The estimate missed (many small tensors, or a large graph): move weights out and retry.
+            writer = ONNXWriter(source: path, externalMinimumBytes: options.automaticMinimumBytes, externalLocation: location)
+            do {
+                bytes = try encodedBytes(writer.model(model), limit: Int(Int32.max))
+            } catch {
+                throw FormatError(source: path, message(for: error))
+            }
+        } catch {
+            throw FormatError(source: path, message(for: error))
+        }
+        if writer.plan.chunks.isEmpty {
+            try AtomicFile.write(bytes, to: url)
+        } else {
+            let dataURL = url.deletingLastPathComponent().appendingPathComponent(location)
+            var dataFile = try AtomicFile(dataURL)
+            try writer.plan.write(to: &dataFile)
+            var modelFile = try AtomicFile(url)
+            try modelFile.write(bytes)
+            try dataFile.commit()
+            try modelFile.commit()
+        }
+    }
+
+    // MARK: Helpers
+
+    private struct SizeLimitExceeded: Error {}
+
+    private static func message(for error: any Error) -> String {
+        if let error = error as? FormatError { return error.message }
+        if error is SizeLimitExceeded {
+            return "the model does not fit in one protobuf message (2 GB limit); write it with external data"
+        }
+        return "cannot encode: \(error)"
+    }
+
+    private static func encodedBytes(_ proto: Onnx_ModelProto, limit: Int) throws -> Data {
+        do {
+            let bytes: Data = try proto.serializedBytes()
+            guard bytes.count < limit else { throw SizeLimitExceeded() }
+            return bytes
+        } catch BinaryEncodingError.missingRequiredFields {
+            // swift-protobuf reports messages over 2 GB this way (ONNX has no required fields).
+            throw SizeLimitExceeded()
+        }
+    }
+
+    private static func serialize(_ proto: Onnx_ModelProto, source: String) throws(FormatError) -> Data {
+        do {
+            return try encodedBytes(proto, limit: Int(Int32.max))
+        } catch {
+            throw FormatError(source: source, message(for: error))
+        }
+    }
+
+    /// Bytes of tensor data in the model, subgraphs and functions included: the bulk of its size.
+    static func tensorBytes(_ model: Model) -> Int {
+        var total = tensorBytes(model.graph)
+        for f in model.functions {
+            for n in f.nodes { total &+= tensorBytes(n.attributes) }
+        }
+        return total
+    }
+
+    private static func tensorBytes(_ graph: Graph) -> Int {
+        var total = 0
+        for t in graph.initializers { total &+= t.byteCount }
+        for s in graph.sparseInitializers { total &+= s.values.byteCount &+ s.indices.byteCount }
+        for n in graph.nodes { total &+= tensorBytes(n.attributes) }
+        return total
+    }
+
+    private static func tensorBytes(_ attributes: [Attribute]) -> Int {
+        var total = 0
+        for a in attributes {
+            switch a.value {
+            case .tensor(let t): total &+= t.byteCount
+            case .tensors(let ts): for t in ts { total &+= t.byteCount }
+            case .sparseTensor(let s): total &+= s.values.byteCount &+ s.indices.byteCount
+            case .sparseTensors(let ss): for s in ss { total &+= s.values.byteCount &+ s.indices.byteCount }
+            case .graph(let g): total &+= tensorBytes(g)
+            case .graphs(let gs): for g in gs { total &+= tensorBytes(g) }
+            default: break
+            }
+        }
+        return total
+    }
+}

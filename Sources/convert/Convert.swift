@@ -1,0 +1,33 @@
+import ArgumentParser
+
+/// The `convert` command: subcommands for each job, with `export` as the default so that
+/// `convert model.onnx --to mobile` works without naming one.
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Compress, count, convert and verify neural networks given as ONNX.",
+        discussion: """
+            convert model.onnx --to onnx -o out.onnx     re-encode a model
+            convert count-flops model.onnx --input-shape input=1x3x320x480
+            convert inspect model.onnx
+            """,
+        version: PareVersion.string,
+        subcommands: [ExportCommand.self, CountFlopsCommand.self, InspectCommand.self],
+        defaultSubcommand: ExportCommand.self
+    )
+
+    /// Subcommands reachable through a link of the same name.
+    static func subcommand(named name: String) -> ParsableCommand.Type? {
+        let linkable: [ParsableCommand.Type] = [CountFlopsCommand.self]
+        return linkable.first { $0.configuration.commandName == name }
+    }
+
+    /// Commands of the design that later work adds; invoked through a link they say so.
+    static let plannedCommands = [
+        "prune-graph": "channel pruning is not built yet in this version of Pare",
+    ]
+}
+
+enum PareVersion {
+    static let string = "0.1.0"
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+import Foundation
+
+// When installed under another name (a link called `count-flops`), act as that subcommand.
+let invokedAs = URL(fileURLWithPath: CommandLine.arguments.first ?? "convert").lastPathComponent
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let subcommand = Convert.subcommand(named: invokedAs) {
+    subcommand.main(arguments)
+} else if let planned = Convert.plannedCommands[invokedAs] {
+    FileHandle.standardError.write(Data("error: \(invokedAs): \(planned)\n".utf8))
+    exit(2)
+} else {
+    Convert.main(arguments)
+}
