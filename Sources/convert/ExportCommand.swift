@@ -25,8 +25,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         switch target {
         case .mobile:
-            throw ValidationError(
-                "--to mobile: the mobile format (.pare) is not built yet in this version of Pare; use --to onnx")
+            throw CLIError("--to mobile: the mobile format (.pare) is not built yet in this version of Pare; use --to onnx")
         case .onnx:
             guard let output else { throw ValidationError("--to onnx needs an output file: -o out.onnx") }
             let start = Date()

@@ -65,3 +65,9 @@ enum Stderr {
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
 }
+
+/// A failure that is not about the command line's syntax, so no usage text follows it.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -8,7 +8,7 @@ enum ModelInput {
     static func load(_ path: String) throws -> Model {
         let url = URL(fileURLWithPath: path)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ValidationError("\(path): no such file")
+            throw CLIError("\(path): no such file")
         }
         return try ONNXFormat.read(contentsOf: url)
     }

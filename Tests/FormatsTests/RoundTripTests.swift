@@ -8,7 +8,7 @@ struct RoundTripTests {
     @Test("every sample survives read → encode → decode, and encoding is deterministic",
           arguments: Fixtures.sampleNames)
     func sampleRoundTrip(_ name: String) throws {
-        let url = try #require(Fixtures.waitFor(name), "fixture \(name) missing")
+        let url = try #require(Fixtures.existing(name), "fixture \(name) missing")
         let first = try ONNXFormat.read(contentsOf: url)
         let encoded = try ONNXFormat.encode(first)
         let second = try ONNXFormat.decode(encoded, baseDirectory: nil, source: name)
@@ -17,11 +17,21 @@ struct RoundTripTests {
         #expect(encoded == again, "\(name): encoding is not deterministic")
         #expect(try ONNXFormat.encode(first) == encoded, "\(name): encoding the same model twice differs")
         #expect(!first.graph.nodes.isEmpty)
+
+        // Streamed writing produces exactly the encoded bytes; whole-message decoding of the
+        // original file gives the same model as the piecewise decoding `read` uses.
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("out.onnx")
+        try ONNXFormat.write(first, to: out)
+        #expect(try Data(contentsOf: out) == encoded, "\(name): streamed file differs from encode()")
+        let whole = try ONNXFormat.decode(try Data(contentsOf: url), baseDirectory: url.deletingLastPathComponent(), source: name)
+        #expect(whole == first, "\(name): piecewise and whole decoding differ in \(differences(whole, first))")
     }
 
     @Test("a sample written to disk and read back is the same model")
     func sampleWriteRead() throws {
-        let url = try #require(Fixtures.waitFor("resnet_mini.onnx"))
+        let url = try #require(Fixtures.existing("resnet_mini.onnx"))
         let model = try ONNXFormat.read(contentsOf: url)
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -18,14 +18,10 @@ enum Fixtures {
 
     static func url(_ name: String) -> URL { samples.appendingPathComponent(name) }
 
-    /// Waits (up to a few minutes) for a fixture another process is still generating.
-    static func waitFor(_ name: String) -> URL? {
+    /// The fixture's URL when the file exists (the tests then fail by name when one is missing).
+    static func existing(_ name: String) -> URL? {
         let url = url(name)
-        for _ in 0..<180 {
-            if FileManager.default.fileExists(atPath: url.path) { return url }
-            Thread.sleep(forTimeInterval: 1)
-        }
-        return nil
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 
     /// A fresh temporary folder.

@@ -38,25 +38,32 @@ public enum ONNXFormat {
             throw FormatError(source: path, "no such file")
         }
         guard !isDirectory.boolValue else { throw FormatError(source: path, "is a folder, not a model file") }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw FormatError(source: path, "cannot read: \(error.localizedDescription)")
-        }
-        return try decode(data, baseDirectory: url.deletingLastPathComponent(), source: path)
+        let data = try ONNXStreaming.mapFile(path)
+        return try decode(data, baseDirectory: url.deletingLastPathComponent(), source: path, piecewise: true, releasePages: true)
     }
 
     /// Decodes a serialized model. External data is resolved relative to `baseDirectory` (an error
     /// when nil); `source` names the data in error messages.
     public static func decode(_ data: Data, baseDirectory: URL?, source: String) throws(FormatError) -> Model {
+        try decode(data, baseDirectory: baseDirectory, source: source, piecewise: false, releasePages: false)
+    }
+
+    /// `piecewise` decodes the main graph's initializers one by one (see `ONNXStreaming`);
+    /// `releasePages` is only for `data` that is a private read-only mapping of a file.
+    static func decode(
+        _ data: Data, baseDirectory: URL?, source: String, piecewise: Bool, releasePages: Bool
+    ) throws(FormatError) -> Model {
         guard !data.isEmpty else { throw FormatError(source: source, "is empty (0 bytes)") }
-        let proto: Onnx_ModelProto
-        do {
-            proto = try Onnx_ModelProto(serializedBytes: data)
-        } catch {
-            throw FormatError(source: source, "not an ONNX model: protobuf decoding failed (\(error))")
+        var decoded = piecewise ? ONNXStreaming.decodePiecewise(data, release: releasePages) : nil
+        if decoded == nil {
+            do {
+                decoded = try Onnx_ModelProto(serializedBytes: data)
+            } catch {
+                throw FormatError(source: source, "not an ONNX model: protobuf decoding failed (\(error))")
+            }
         }
+        guard let proto = decoded else { throw FormatError(source: source, "not an ONNX model") }
+        decoded = nil
         let reader = ONNXReader(source: source, baseDirectory: baseDirectory)
         let model = try reader.model(proto)
         do {
@@ -70,7 +77,13 @@ public enum ONNXFormat {
     /// Serializes `model` with every tensor inline.
     public static func encode(_ model: Model) throws(FormatError) -> Data {
         let writer = ONNXWriter(source: "model '\(model.graph.name)'", externalMinimumBytes: nil, externalLocation: "")
-        return try serialize(writer.model(model), source: writer.source)
+        let proto = try writer.model(model)
+        do {
+            let bytes: Data = try proto.serializedBytes()
+            return bytes
+        } catch {
+            throw FormatError(source: writer.source, message(for: error))
+        }
     }
 
     /// Writes `model` to `url` atomically. External data, when the policy calls for it, goes to
@@ -78,73 +91,51 @@ public enum ONNXFormat {
     public static func write(_ model: Model, to url: URL, options: ONNXWriteOptions = .init()) throws(FormatError) {
         let path = url.path
         let location = url.lastPathComponent + ".data"
-        let minimum: Int?
+        let limit = Int(Int32.max)
+        var minimum: Int?
         switch options.externalData {
-        case .never:
-            minimum = nil
-        case .always(let bytes):
-            minimum = max(bytes, 0)
-        case .automatic:
-            minimum = tensorBytes(model) >= options.protobufLimit ? options.automaticMinimumBytes : nil
+        case .never: minimum = nil
+        case .always(let bytes): minimum = max(bytes, 0)
+        case .automatic: minimum = tensorBytes(model) >= options.protobufLimit ? options.automaticMinimumBytes : nil
         }
         var writer = ONNXWriter(source: path, externalMinimumBytes: minimum, externalLocation: location)
-        let automaticInline = options.externalData == .automatic && minimum == nil
-        var bytes: Data
-        do {
-            bytes = try encodedBytes(writer.model(model), limit: automaticInline ? options.protobufLimit : Int(Int32.max))
-        } catch is SizeLimitExceeded where automaticInline {
-            // The estimate missed (many small tensors, or a large graph): move weights out and retry.
+        var layout = try self.layout(writer.model(model), path: path)
+        if options.externalData == .automatic, minimum == nil, layout.size >= min(options.protobufLimit, limit) {
+            // The estimate missed (many small tensors, or a large graph): move weights out.
             writer = ONNXWriter(source: path, externalMinimumBytes: options.automaticMinimumBytes, externalLocation: location)
-            do {
-                bytes = try encodedBytes(writer.model(model), limit: Int(Int32.max))
-            } catch {
-                throw FormatError(source: path, message(for: error))
-            }
-        } catch {
-            throw FormatError(source: path, message(for: error))
+            layout = try self.layout(writer.model(model), path: path)
+        }
+        guard layout.size < limit else {
+            throw FormatError(source: path, "the model is \(layout.size) bytes, over protobuf's 2 GB limit; write it with external data")
         }
         if writer.plan.chunks.isEmpty {
-            try AtomicFile.write(bytes, to: url)
+            var file = try AtomicFile(url)
+            try layout.write(to: &file)
+            try file.commit()
         } else {
             let dataURL = url.deletingLastPathComponent().appendingPathComponent(location)
             var dataFile = try AtomicFile(dataURL)
             try writer.plan.write(to: &dataFile)
             var modelFile = try AtomicFile(url)
-            try modelFile.write(bytes)
+            try layout.write(to: &modelFile)
             try dataFile.commit()
             try modelFile.commit()
         }
     }
 
-    // MARK: Helpers
+    private static func layout(_ proto: Onnx_ModelProto, path: String) throws(FormatError) -> ONNXStreaming.Layout {
+        do {
+            return try ONNXStreaming.Layout(proto)
+        } catch {
+            throw FormatError(source: path, message(for: error))
+        }
+    }
 
-    private struct SizeLimitExceeded: Error {}
+    // MARK: Helpers
 
     private static func message(for error: any Error) -> String {
         if let error = error as? FormatError { return error.message }
-        if error is SizeLimitExceeded {
-            return "the model does not fit in one protobuf message (2 GB limit); write it with external data"
-        }
         return "cannot encode: \(error)"
-    }
-
-    private static func encodedBytes(_ proto: Onnx_ModelProto, limit: Int) throws -> Data {
-        do {
-            let bytes: Data = try proto.serializedBytes()
-            guard bytes.count < limit else { throw SizeLimitExceeded() }
-            return bytes
-        } catch BinaryEncodingError.missingRequiredFields {
-            // swift-protobuf reports messages over 2 GB this way (ONNX has no required fields).
-            throw SizeLimitExceeded()
-        }
-    }
-
-    private static func serialize(_ proto: Onnx_ModelProto, source: String) throws(FormatError) -> Data {
-        do {
-            return try encodedBytes(proto, limit: Int(Int32.max))
-        } catch {
-            throw FormatError(source: source, message(for: error))
-        }
     }
 
     /// Bytes of tensor data in the model, subgraphs and functions included: the bulk of its size.
