@@ -13,7 +13,7 @@ enum Fixtures {
     static let sampleNames = [
         "unet_thesis.onnx", "resnet_mini.onnx", "mobilenet_mini.onnx", "bisenet_attention.onnx",
         "convnext_block.onnx", "constant_weights.onnx", "external_data/model.onnx",
-        "torch_opset11.onnx", "torch_opset13.onnx", "torch_opset17.onnx",
+        "torch_opset11.onnx", "torch_opset13.onnx", "torch_opset17.onnx", "ir_features.onnx",
     ]
 
     static func url(_ name: String) -> URL { samples.appendingPathComponent(name) }
