@@ -23,45 +23,18 @@ enum ONNXElementType {
 
 /// The mapping between the ONNX attribute type enum and the IR's attribute kinds.
 enum ONNXAttributeKind {
-    static func kind(_ type: Onnx_AttributeProto.AttributeType) -> AttributeKind {
-        switch type {
-        case .undefined: .undefined
-        case .float: .float
-        case .int: .int
-        case .string: .string
-        case .tensor: .tensor
-        case .graph: .graph
-        case .floats: .floats
-        case .ints: .ints
-        case .strings: .strings
-        case .tensors: .tensors
-        case .graphs: .graphs
-        case .sparseTensor: .sparseTensor
-        case .sparseTensors: .sparseTensors
-        case .typeProto: .type
-        case .typeProtos: .types
-        }
-    }
+    private static let pairs: [(Onnx_AttributeProto.AttributeType, AttributeKind)] = [
+        (.undefined, .undefined), (.float, .float), (.int, .int), (.string, .string), (.tensor, .tensor),
+        (.graph, .graph), (.floats, .floats), (.ints, .ints), (.strings, .strings), (.tensors, .tensors),
+        (.graphs, .graphs), (.sparseTensor, .sparseTensor), (.sparseTensors, .sparseTensors),
+        (.typeProto, .type), (.typeProtos, .types),
+    ]
+    private static let kindByType = Dictionary(uniqueKeysWithValues: pairs.map { ($0.0, $0.1) })
+    private static let typeByKind = Dictionary(uniqueKeysWithValues: pairs.map { ($0.1, $0.0) })
 
-    static func type(_ kind: AttributeKind) -> Onnx_AttributeProto.AttributeType {
-        switch kind {
-        case .undefined: .undefined
-        case .float: .float
-        case .int: .int
-        case .string: .string
-        case .tensor: .tensor
-        case .graph: .graph
-        case .floats: .floats
-        case .ints: .ints
-        case .strings: .strings
-        case .tensors: .tensors
-        case .graphs: .graphs
-        case .sparseTensor: .sparseTensor
-        case .sparseTensors: .sparseTensors
-        case .type: .typeProto
-        case .types: .typeProtos
-        }
-    }
+    static func kind(_ type: Onnx_AttributeProto.AttributeType) -> AttributeKind { kindByType[type] ?? .undefined }
+
+    static func type(_ kind: AttributeKind) -> Onnx_AttributeProto.AttributeType { typeByKind[kind] ?? .undefined }
 
     /// The kind an attribute without a `type` field has, judged by which value field is set
     /// (models from before the field existed), in the order `onnx.helper.get_attribute_value` checks.
