@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "convert", targets: ["convert"]),
         .library(name: "Graph", targets: ["Graph"]),
         .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Passes", targets: ["Passes"]),
     ],
     dependencies: [
@@ -20,7 +21,13 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
         ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         .target(name: "Graph"),
+        .target(name: "Runtime", dependencies: ["Graph", "CBLAS"]),
         .target(
             name: "Formats",
             dependencies: [
@@ -29,16 +36,17 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
-        .target(name: "Passes", dependencies: ["Graph"]),
+        .target(name: "Passes", dependencies: ["Graph", "Runtime"]),
         .executableTarget(
             name: "convert",
             dependencies: [
-                "Graph", "Formats", "Passes",
+                "Graph", "Formats", "Runtime", "Passes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GraphTests", dependencies: ["Graph"]),
         .testTarget(name: "FormatsTests", dependencies: ["Graph", "Formats"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Graph", "Formats", "Runtime"]),
         .testTarget(name: "PassesTests", dependencies: ["Graph", "Formats", "Passes"]),
         .testTarget(name: "CLITests", dependencies: ["convert"]),
     ]

@@ -171,3 +171,28 @@ public enum ONNXFormat {
         return total
     }
 }
+
+extension ONNXFormat {
+    /// Decodes one serialized TensorProto (the `.pb` files of the ONNX backend tests). External
+    /// data is resolved relative to `baseDirectory`.
+    public static func decodeTensor(_ data: Data, baseDirectory: URL?, source: String) throws(FormatError) -> Tensor {
+        let proto: Onnx_TensorProto
+        do {
+            proto = try Onnx_TensorProto(serializedBytes: data)
+        } catch {
+            throw FormatError(source: source, "not an ONNX tensor: protobuf decoding failed (\(error))")
+        }
+        return try ONNXReader(source: source, baseDirectory: baseDirectory).tensor(proto, "tensor '\(proto.name)'")
+    }
+
+    /// Serializes one tensor as a TensorProto.
+    public static func encodeTensor(_ tensor: Tensor) throws(FormatError) -> Data {
+        var writer = ONNXWriter(source: "tensor '\(tensor.name)'", externalMinimumBytes: nil, externalLocation: "")
+        let proto = try writer.tensor(tensor, "tensor '\(tensor.name)'")
+        do {
+            return try proto.serializedBytes()
+        } catch {
+            throw FormatError(source: "tensor '\(tensor.name)'", "cannot encode: \(error)")
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Graph
+
+/// The schedule for one set of input shapes: which kernel runs when, where each intermediate
+/// tensor lives in the arena, and when each value can be released.
+final class ExecutionPlan: @unchecked Sendable {
+    struct Step {
+        var node: Int
+        var kernel: any Kernel
+        /// Value ids of the inputs (-1 for an absent optional input).
+        var inputs: [Int]
+        var outputs: [Int]
+        var slots: [ArenaSlot?]
+        /// Values no later step reads.
+        var release: [Int]
+    }
+
+    let steps: [Step]
+    let arenaBytes: Int
+    /// Memory for the intermediate tensors, shared by runs that hold `arenaLock`.
+    let arena: Buffer?
+    let arenaLock = NSLock()
+
+    init(graph: Graph, opsetVersion: Int64, order: [Int], valueIDs: [String: Int], kernels: [Int: any Kernel],
+         constants: Set<Int>, inputShapes: [String: [Int]]) throws {
+        // Static shapes where inference can tell; other tensors are allocated when they are made.
+        let inferred: InferredTypes
+        do {
+            inferred = try ShapeInference.infer(graph, opsetVersion: opsetVersion,
+                                                inputShapes: inputShapes.mapValues { $0.map { Dim.known($0) } })
+        } catch {
+            throw RuntimeError.badInput("input shapes \(inputShapes): \(error)")
+        }
+        let outputIDs = Set(graph.outputs.map { valueIDs[$0.name]! })
+        // Nodes computed at session creation are not scheduled again.
+        let scheduled = order.filter { i in !graph.nodes[i].outputs.allSatisfy { $0.isEmpty || constants.contains(valueIDs[$0]!) } }
+        var lastUse: [Int: Int] = [:]
+        for (step, i) in scheduled.enumerated() {
+            for name in graph.nodes[i].inputs where !name.isEmpty { lastUse[valueIDs[name]!] = step }
+        }
+        var requests: [MemoryPlanner.Request] = []
+        for (step, i) in scheduled.enumerated() {
+            for name in graph.nodes[i].outputs where !name.isEmpty {
+                let id = valueIDs[name]!
+                // Graph outputs outlive the run, so they get memory of their own.
+                guard !outputIDs.contains(id), let type = inferred.type(of: name), let count = type.elementCount,
+                      let bytes = type.elementType.byteCount(forElements: count) else { continue }
+                requests.append(.init(id: id, byteCount: bytes, firstStep: step, lastStep: lastUse[id] ?? step))
+            }
+        }
+        let (slots, arenaBytes) = MemoryPlanner.plan(requests)
+        var releaseAt: [Int: [Int]] = [:]
+        for (id, step) in lastUse where !outputIDs.contains(id) && !constants.contains(id) { releaseAt[step, default: []].append(id) }
+        steps = scheduled.enumerated().map { step, i in
+            let node = graph.nodes[i]
+            let outputs = node.outputs.map { $0.isEmpty ? -1 : valueIDs[$0]! }
+            return Step(node: i, kernel: kernels[i]!, inputs: node.inputs.map { $0.isEmpty ? -1 : valueIDs[$0]! },
+                        outputs: outputs, slots: outputs.map { $0 < 0 ? nil : slots[$0] }, release: releaseAt[step] ?? [])
+        }
+        self.arenaBytes = arenaBytes
+        arena = arenaBytes > 0 ? Buffer(uninitializedByteCount: arenaBytes) : nil
+    }
+}

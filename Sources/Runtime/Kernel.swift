@@ -1,0 +1,66 @@
+import Graph
+
+/// Executes one node. Built once per node when a session is created (so weights can be prepared
+/// then), and run many times.
+public protocol Kernel: Sendable {
+    /// Computes the node's outputs from its inputs (nil for an absent optional input). Output
+    /// arrays come from `context.output(...)`; their memory is uninitialized and may be reused
+    /// by later nodes, so a kernel writes every element and keeps no reference after returning.
+    /// A kernel never returns one of its inputs (or a view of one): the input's memory may be
+    /// reused while the output is still alive.
+    func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray]
+}
+
+/// What a kernel factory knows when it builds the kernel for a node.
+public struct KernelBuildContext: Sendable {
+    public let node: Node
+    public let opsetVersion: Int64
+    /// The value of each input that is a constant (initializer or Constant node), else nil.
+    public let constantInputs: [NDArray?]
+    /// Threads the session may use.
+    public let threads: Int
+
+    public init(node: Node, opsetVersion: Int64, constantInputs: [NDArray?], threads: Int) {
+        self.node = node
+        self.opsetVersion = opsetVersion
+        self.constantInputs = constantInputs
+        self.threads = threads
+    }
+
+    /// Constant input `i`, when present.
+    public func constant(_ i: Int) -> NDArray? { i < constantInputs.count ? constantInputs[i] : nil }
+
+    /// An error about this node's attributes or inputs.
+    public func invalid(_ message: String) -> RuntimeError { .nodeFailed(node: node.displayName, message) }
+}
+
+/// Builds the kernel for a node.
+public typealias KernelFactory = @Sendable (KernelBuildContext) throws -> any Kernel
+
+/// What a running kernel gets from the session: memory for its outputs, and threads.
+public struct KernelContext: @unchecked Sendable {
+    /// Planned arena slots for this node's outputs (nil: allocate on the heap).
+    let slots: [ArenaSlot?]
+    let arena: Buffer?
+    public let threads: Int
+    public let node: Node
+
+    /// Memory for output `index` with the given type and shape: the planned arena slot when it is
+    /// large enough, else a fresh allocation. Contents are uninitialized.
+    public func output(_ index: Int, _ type: ElementType, _ shape: [Int]) -> NDArray {
+        let bytes = type.byteCount(forElements: shape.reduce(1, *)) ?? 0
+        if index < slots.count, let slot = slots[index], let arena, slot.byteCount >= bytes {
+            return NDArray(type, shape: shape, buffer: Buffer(borrowing: arena.pointer + slot.offset, byteCount: bytes, owner: arena))
+        }
+        return NDArray(type, shape: shape)
+    }
+
+    /// An error about this node.
+    public func failure(_ message: String) -> RuntimeError { .nodeFailed(node: node.displayName, message) }
+}
+
+/// A region of the session's activation arena.
+struct ArenaSlot: Sendable, Hashable {
+    var offset: Int
+    var byteCount: Int
+}

@@ -1,0 +1,2 @@
+/// Convolutions, pooling and matrix products (through BLAS where it pays).
+let convolutionKernels: [String: KernelFactory] = [:]

@@ -1,0 +1,2 @@
+/// Elementwise kernels: activations, arithmetic with broadcasting, comparisons, logic, casts.
+let elementwiseKernels: [String: KernelFactory] = [:]

@@ -1,0 +1,2 @@
+/// Normalizations, reductions, softmax and quantization kernels.
+let normalizationKernels: [String: KernelFactory] = [:]

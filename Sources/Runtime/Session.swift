@@ -1,0 +1,164 @@
+import Foundation
+import Graph
+
+/// Options for running a model.
+public struct SessionOptions: Sendable {
+    /// Threads for kernels and BLAS (default: every core).
+    public var threads: Int
+
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.threads = max(1, threads)
+    }
+}
+
+/// Runs a model on the CPU. Kernels and constants are prepared once; a plan (schedule, shapes,
+/// arena layout) is built once per set of input shapes and reused.
+public final class Session: @unchecked Sendable {
+    public let model: Model
+    public let options: SessionOptions
+    /// The inputs a caller must feed, with their declared types.
+    public let inputs: [Value]
+    public let outputs: [Value]
+
+    private let graph: Graph
+    private let order: [Int]
+    private let valueIDs: [String: Int]
+    private let kernels: [Int: any Kernel]
+    /// Values known before any input arrives: initializers and everything computed from them alone.
+    private let constants: [Int: NDArray]
+    private var plans: [[String: [Int]]: ExecutionPlan] = [:]
+    private let lock = NSLock()
+
+    public init(model: Model, options: SessionOptions = SessionOptions()) throws {
+        self.model = model
+        self.options = options
+        graph = model.graph
+        inputs = graph.runtimeInputs
+        outputs = graph.outputs
+        order = try graph.topologicalOrder()
+        var ids: [String: Int] = [:]
+        func id(_ name: String) -> Int {
+            if let existing = ids[name] { return existing }
+            ids[name] = ids.count
+            return ids.count - 1
+        }
+        for value in graph.inputs { _ = id(value.name) }
+        for tensor in graph.initializers { _ = id(tensor.name) }
+        for node in graph.nodes { for name in node.inputs + node.outputs where !name.isEmpty { _ = id(name) } }
+        for value in graph.outputs { _ = id(value.name) }
+        valueIDs = ids
+
+        var constants: [Int: NDArray] = [:]
+        for tensor in graph.initializers { constants[ids[tensor.name]!] = try NDArray(tensor) }
+        for sparse in graph.sparseInitializers { constants[id(sparse.name)] = try NDArray(try sparse.densified()) }
+
+        let missing = graph.nodes.filter { KernelRegistry.factory(for: $0) == nil }
+        if !missing.isEmpty {
+            let ops = Set(missing.map { $0.isDefaultDomain ? $0.opType : "\($0.domain).\($0.opType)" }).sorted()
+            throw RuntimeError.unsupported("no kernel for \(ops.joined(separator: ", ")) (used by \(missing.prefix(3).map(\.displayName).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))")
+        }
+        var kernels: [Int: any Kernel] = [:]
+        let opset = model.defaultOpsetVersion
+        for i in order {
+            let node = graph.nodes[i]
+            let constantInputs = node.inputs.map { $0.isEmpty ? nil : constants[ids[$0]!] }
+            let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads)
+            let kernel = try KernelRegistry.factory(for: node)!(context)
+            kernels[i] = kernel
+            // A node fed only by constants runs now, once, and its outputs become constants.
+            let allConstant = node.inputs.allSatisfy { $0.isEmpty || constants[ids[$0]!] != nil }
+            if allConstant && node.subgraphs.isEmpty {
+                let results = try Self.execute(kernel, node: node, inputs: constantInputs,
+                                               context: KernelContext(slots: [], arena: nil, threads: options.threads, node: node))
+                for (name, value) in zip(node.outputs, results) where !name.isEmpty { constants[ids[name]!] = value }
+            }
+        }
+        self.kernels = kernels
+        self.constants = constants
+        BLAS.setThreads(options.threads)
+    }
+
+    /// Runs the model. `feeds` maps input names to arrays; returns every graph output by name.
+    public func run(_ feeds: [String: NDArray]) throws -> [String: NDArray] {
+        let shapes = try checkFeeds(feeds)
+        let plan = try self.plan(for: shapes)
+        var values = [NDArray?](repeating: nil, count: valueIDs.count)
+        for (id, value) in constants { values[id] = value }
+        for (name, value) in feeds { values[valueIDs[name]!] = value }
+        // The plan's arena is reused across runs; a concurrent run gets one of its own.
+        let ownsArena = plan.arenaLock.try()
+        defer { if ownsArena { plan.arenaLock.unlock() } }
+        let arena = ownsArena ? plan.arena : (plan.arenaBytes > 0 ? Buffer(uninitializedByteCount: plan.arenaBytes) : nil)
+        for step in plan.steps {
+            let node = graph.nodes[step.node]
+            let inputs = step.inputs.map { $0 < 0 ? nil : values[$0] }
+            let context = KernelContext(slots: step.slots, arena: arena, threads: options.threads, node: node)
+            let results = try Self.execute(step.kernel, node: node, inputs: inputs, context: context)
+            for (id, value) in zip(step.outputs, results) where id >= 0 { values[id] = value }
+            for id in step.release { values[id] = nil }
+        }
+        var result: [String: NDArray] = [:]
+        for output in outputs {
+            guard let value = values[valueIDs[output.name]!] else {
+                throw RuntimeError.nodeFailed(node: "graph", "output '\(output.name)' was not computed")
+            }
+            result[output.name] = value
+        }
+        return result
+    }
+
+    /// The peak bytes of intermediate tensors the plan for these input shapes keeps in its arena.
+    public func arenaBytes(for shapes: [String: [Int]]) throws -> Int { try plan(for: shapes).arenaBytes }
+
+    private static func execute(_ kernel: any Kernel, node: Node, inputs: [NDArray?], context: KernelContext) throws -> [NDArray] {
+        do {
+            let results = try kernel.run(inputs, context)
+            guard results.count >= node.outputs.filter({ !$0.isEmpty }).count || results.count == node.outputs.count else {
+                throw RuntimeError.nodeFailed(node: node.displayName, "kernel produced \(results.count) outputs, node has \(node.outputs.count)")
+            }
+            return results
+        } catch let error as RuntimeError {
+            throw error
+        } catch {
+            throw RuntimeError.nodeFailed(node: node.displayName, "\(error)")
+        }
+    }
+
+    private func checkFeeds(_ feeds: [String: NDArray]) throws -> [String: [Int]] {
+        func describe(_ v: Value) -> String { "'\(v.name)' \(v.tensorType.map(\.description) ?? "?")" }
+        let expected = inputs.map(describe).joined(separator: ", ")
+        let missing = inputs.filter { feeds[$0.name] == nil }
+        if !missing.isEmpty {
+            throw RuntimeError.badInput("missing input \(missing.map { "'\($0.name)'" }.joined(separator: ", ")); the model expects \(expected)")
+        }
+        var shapes: [String: [Int]] = [:]
+        for (name, value) in feeds {
+            guard let declared = inputs.first(where: { $0.name == name }) else {
+                throw RuntimeError.badInput("unknown input '\(name)'; the model expects \(expected)")
+            }
+            if let type = declared.tensorType {
+                if type.elementType != value.elementType {
+                    throw RuntimeError.badInput("input '\(name)' is \(value.elementType), the model expects \(type.elementType)")
+                }
+                if let dims = type.dims {
+                    let fits = dims.count == value.rank && zip(dims, value.shape).allSatisfy { $0.value == nil || $0.value == $1 }
+                    if !fits {
+                        throw RuntimeError.badInput("input '\(name)' has shape \(value.shape), the model expects \(type.description)")
+                    }
+                }
+            }
+            shapes[name] = value.shape
+        }
+        return shapes
+    }
+
+    private func plan(for shapes: [String: [Int]]) throws -> ExecutionPlan {
+        lock.lock()
+        defer { lock.unlock() }
+        if let plan = plans[shapes] { return plan }
+        let plan = try ExecutionPlan(graph: graph, opsetVersion: model.defaultOpsetVersion, order: order, valueIDs: valueIDs,
+                                     kernels: kernels, constants: Set(constants.keys), inputShapes: shapes)
+        plans[shapes] = plan
+        return plan
+    }
+}
