@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "GraphTests", dependencies: ["Graph"]),
         .testTarget(name: "FormatsTests", dependencies: ["Graph", "Formats"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Graph", "Formats", "Runtime"]),
-        .testTarget(name: "PassesTests", dependencies: ["Graph", "Formats", "Passes"]),
-        .testTarget(name: "CLITests", dependencies: ["convert"]),
+        .testTarget(name: "PassesTests", dependencies: ["Graph", "Formats", "Runtime", "Passes"]),
+        .testTarget(name: "CLITests", dependencies: ["convert", "Graph", "Formats"]),
     ]
 )

@@ -52,7 +52,8 @@ public struct KernelContext: @unchecked Sendable {
         if index < slots.count, let slot = slots[index], let arena, slot.byteCount >= bytes {
             return NDArray(type, shape: shape, buffer: Buffer(borrowing: arena.pointer + slot.offset, byteCount: bytes, owner: arena))
         }
-        return NDArray(type, shape: shape)
+        // Kernels write every element, so fresh output memory needs no clearing.
+        return NDArray(type, shape: shape, buffer: Buffer(uninitializedByteCount: bytes))
     }
 
     /// An error about this node.

@@ -10,9 +10,11 @@ struct Convert: ParsableCommand {
             convert model.onnx --to onnx -o out.onnx     re-encode a model
             convert count-flops model.onnx --input-shape input=1x3x320x480
             convert inspect model.onnx
+            convert run model.onnx --inputs in.npz --outputs out.npz
+            convert verify original.onnx converted.onnx --inputs in.npz
             """,
         version: PareVersion.string,
-        subcommands: [ExportCommand.self, CountFlopsCommand.self, InspectCommand.self],
+        subcommands: [ExportCommand.self, CountFlopsCommand.self, InspectCommand.self, RunCommand.self, VerifyCommand.self],
         defaultSubcommand: ExportCommand.self
     )
 

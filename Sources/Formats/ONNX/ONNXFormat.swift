@@ -187,7 +187,7 @@ extension ONNXFormat {
 
     /// Serializes one tensor as a TensorProto.
     public static func encodeTensor(_ tensor: Tensor) throws(FormatError) -> Data {
-        var writer = ONNXWriter(source: "tensor '\(tensor.name)'", externalMinimumBytes: nil, externalLocation: "")
+        let writer = ONNXWriter(source: "tensor '\(tensor.name)'", externalMinimumBytes: nil, externalLocation: "")
         let proto = try writer.tensor(tensor, "tensor '\(tensor.name)'")
         do {
             return try proto.serializedBytes()

@@ -219,8 +219,9 @@ func rowMajorStrides(_ shape: [Int]) -> [Int] {
     return strides
 }
 
-/// Numpy broadcasting of static shapes; nil when they do not broadcast.
-func broadcastShapes(_ shapes: [[Int]]) -> [Int]? {
+/// Numpy (multidirectional) broadcasting of static shapes; nil when they do not broadcast. Public
+/// so the runtime's broadcasting kernels follow the same rule as shape inference.
+public func broadcastShapes(_ shapes: [[Int]]) -> [Int]? {
     let rank = shapes.map(\.count).max() ?? 0
     var result = Array(repeating: 1, count: rank)
     for shape in shapes {

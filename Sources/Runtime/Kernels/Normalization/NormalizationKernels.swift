@@ -1,2 +1,23 @@
 /// Normalizations, reductions, softmax and quantization kernels.
-let normalizationKernels: [String: KernelFactory] = [:]
+let normalizationKernels: [String: KernelFactory] = [
+    "ArgMax": ArgMax.make,
+    "ArgMin": ArgMin.make,
+    "BatchNormalization": BatchNormalization.make,
+    "DequantizeLinear": DequantizeLinear.make,
+    "GroupNormalization": GroupNormalization.make,
+    "InstanceNormalization": InstanceNormalization.make,
+    "LayerNormalization": LayerNormalization.make,
+    "LogSoftmax": LogSoftmax.make,
+    "QuantizeLinear": QuantizeLinear.make,
+    "ReduceL1": ReduceKernel.factory(ReduceL1.self),
+    "ReduceL2": ReduceKernel.factory(ReduceL2.self),
+    "ReduceLogSum": ReduceKernel.factory(ReduceLogSum.self),
+    "ReduceLogSumExp": ReduceKernel.factory(ReduceLogSumExp.self),
+    "ReduceMax": ReduceKernel.factory(ReduceMax.self),
+    "ReduceMean": ReduceKernel.factory(ReduceMean.self),
+    "ReduceMin": ReduceKernel.factory(ReduceMin.self),
+    "ReduceProd": ReduceKernel.factory(ReduceProd.self),
+    "ReduceSum": ReduceKernel.factory(ReduceSum.self),
+    "ReduceSumSquare": ReduceKernel.factory(ReduceSumSquare.self),
+    "Softmax": Softmax.make,
+]

@@ -1,0 +1,326 @@
+import Graph
+
+/// Conv: 1-D to 3-D convolution with groups, strides, dilations and padding (explicit or auto_pad).
+///
+/// Three paths: a pointwise conv (1×1, stride 1, unpadded) is one matrix product on the input as
+/// it lies; a depthwise conv (one input channel per group) runs a direct loop per channel; every
+/// other conv copies receptive fields into columns (im2col, in row tiles so the scratch stays
+/// small) and multiplies each group's weights with them through BLAS. The bias is written first
+/// and accumulated into, so it costs no extra pass.
+struct ConvKernel: Kernel {
+    let opsetVersion: Int64
+    let group: Int
+    /// The weight and bias when they are constants, already widened to float32 for half types.
+    let weight: NDArray?
+    let bias: NDArray?
+
+    static func make(_ context: KernelBuildContext) throws -> any Kernel {
+        let group = Int(clamping: context.node.int("group", default: 1))
+        guard group >= 1 else { throw context.invalid("group must be ≥ 1, got \(group)") }
+        return ConvKernel(opsetVersion: context.opsetVersion, group: group,
+                          weight: context.constant(1).map(widenedIfHalf), bias: context.constant(2).map(widenedIfHalf))
+    }
+
+    func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray] {
+        guard inputs.count >= 2, let x = inputs[0], let w = inputs[1] else { throw context.failure("Conv needs inputs X and W") }
+        let b = inputs.count > 2 ? inputs[2] : nil
+        let type = x.elementType
+        guard w.elementType == type, b.map({ $0.elementType == type }) ?? true else {
+            throw context.failure("X, W and B must share one element type, got \(type), \(w.elementType), \(b.map { "\($0.elementType)" } ?? "-")")
+        }
+        let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
+        let cin = x.shape[1], cout = w.shape[0]
+        guard cin == w.shape[1] * group, cout % group == 0, shape[1] == cout else {
+            throw context.failure("input X \(formatShape(x.shape)) and weight W \(formatShape(w.shape)) do not fit group \(group)")
+        }
+        if let b, b.count != cout { throw context.failure("bias B has \(b.count) elements for \(cout) output channels") }
+        let geometry = try WindowGeometry(node: context.node, input: Array(x.shape.dropFirst(2)), output: Array(shape.dropFirst(2)),
+                                          kernel: Array(w.shape.dropFirst(2)), context: context)
+        let problem = ConvProblem(batch: x.shape[0], inputChannels: cin, outputChannels: cout, group: group, geometry: geometry)
+        let y = context.output(0, type, shape)
+        switch type {
+        case .float32:
+            problem.run(x: x.pointer(as: Float.self), w: (weight ?? w).pointer(as: Float.self),
+                        bias: (bias ?? b)?.pointer(as: Float.self), y: y.pointer(as: Float.self), threads: context.threads)
+        case .float64:
+            problem.run(x: x.pointer(as: Double.self), w: w.pointer(as: Double.self),
+                        bias: b?.pointer(as: Double.self), y: y.pointer(as: Double.self), threads: context.threads)
+        case .float16, .bfloat16:
+            HalfBridge.compute([x, weight ?? w, bias ?? b], into: y) { wide, result in
+                problem.run(x: wide[0]!.pointer(as: Float.self), w: wide[1]!.pointer(as: Float.self),
+                            bias: wide[2]?.pointer(as: Float.self), y: result.pointer(as: Float.self), threads: context.threads)
+            }
+        default:
+            throw context.failure("Conv does not support \(type)")
+        }
+        return [y]
+    }
+}
+
+/// A constant operand in the type the kernel computes in.
+func widenedIfHalf(_ array: NDArray) -> NDArray {
+    HalfBridge.bridges(array.elementType) ? HalfBridge.widened(array) : array
+}
+
+/// One convolution's sizes, with the algorithm that fits them.
+struct ConvProblem {
+    var batch: Int
+    var inputChannels: Int
+    var outputChannels: Int
+    var group: Int
+    var geometry: WindowGeometry
+
+    /// Elements of im2col scratch per tile: 1 MB of float32 stays in the L2 cache between im2col
+    /// writing it and BLAS packing it (measured faster than 4 MB and than 16 MB tiles on U-Net's
+    /// full-resolution layers), and bounds the scratch memory.
+    static let columnTileElements = 1 << 18
+
+    /// Rows of output (each `width` columns) per tile of a product with `productRows` rows and
+    /// `depth` terms per output whose column scratch has `scratchRows` rows: as many as fit
+    /// `columnTileElements`, but at least `minimumTileColumns` columns, under which BLAS runs
+    /// well below its peak (123 against 156 GFLOP/s for 60 against 240 columns on a 128×2304
+    /// weight); for a shallow product, no more than `shallowColumns` allows.
+    static func tileRows(scratchRows: Int, depth: Int, productRows: Int, width: Int) -> Int {
+        var columns = max(columnTileElements / max(1, scratchRows), minimumTileColumns)
+        if depth < shallowDepth { columns = min(columns, shallowColumns(productRows)) }
+        return max(1, columns / max(1, width))
+    }
+
+    static let minimumTileColumns = 256
+
+    /// A product with fewer than `shallowDepth` terms per output does so little work per output
+    /// element that BLAS's passes over the output block dominate unless the block stays in cache:
+    /// such products run in blocks of at most 32K outputs (128 KB), and at least 256 columns.
+    /// Measured on MobileNetV2's expansion convs (1.3–1.5× faster) and the 3-channel stems of
+    /// U-Net and MobileNetV2 (1.4×); from 64 terms on, larger blocks are as fast or faster.
+    static let shallowDepth = 64
+    static func shallowColumns(_ outputChannels: Int) -> Int { max(256, (1 << 15) / max(1, outputChannels)) }
+
+    func run<T: MatrixScalar>(x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int) {
+        let g = geometry
+        let inputSize = g.inputSize, outputSize = g.outputSize
+        guard batch > 0, outputChannels > 0, outputSize > 0 else { return }
+        let cinPerGroup = inputChannels / group, coutPerGroup = outputChannels / group
+        let depthwise = group > 1 && cinPerGroup == 1 && g.kernel[0] == 1 && g.input[0] == 1 && g.output[0] == 1
+        if depthwise {
+            runDepthwise(x: x, w: w, bias: bias, y: y, threads: threads)
+            return
+        }
+        BLASThreading.useCallerThreadOnly()
+        let depth = cinPerGroup * g.kernelSize
+        let beta: Double = bias == nil ? 0 : 1
+        let width = g.output[2]
+        // Work splits into blocks of output columns (a block of output rows for im2col), one
+        // product each per image and group. Blocks run in parallel, each a single-threaded BLAS
+        // call on memory no other block touches; the bias is written into the block just
+        // before its product accumulates onto it, while the block is in cache.
+        let pointwise = g.isPointwise
+        let (blockSize, blocks) = pointwise
+            ? Self.split(outputSize, preferred: depth < Self.shallowDepth ? Self.shallowColumns(coutPerGroup) : outputSize,
+                         threads: threads, minimum: Self.minimumBlockColumns, align: 16)
+            : Self.split(g.output[0] * g.output[1], preferred: Self.tileRows(scratchRows: depth, depth: depth, productRows: coutPerGroup, width: width),
+                         threads: threads, minimum: (Self.minimumBlockColumns + width - 1) / width)
+        let columnsPerBlock = pointwise ? blockSize : blockSize * width
+        let units = batch * group * blocks
+        /// Output columns [start, start + count) of image n, group gi: bias, then the product.
+        func block(_ unit: Int, scratch: UnsafeMutablePointer<T>?, threads: Int) {
+            let b = unit % blocks, gi = (unit / blocks) % group, n = unit / (blocks * group)
+            let start = b * columnsPerBlock, count = min(columnsPerBlock, outputSize - start)
+            let groupInput = x + (n * inputChannels + gi * cinPerGroup) * inputSize
+            let groupOutput = y + (n * outputChannels + gi * coutPerGroup) * outputSize + start
+            if let bias {
+                for c in 0..<coutPerGroup { (groupOutput + c * outputSize).update(repeating: bias[gi * coutPerGroup + c], count: count) }
+            }
+            var source = groupInput + start, sourceStride = inputSize
+            if let scratch {
+                im2col(groupInput, channels: cinPerGroup, rows: (start / width)..<((start + count) / width), into: scratch, threads: threads)
+                source = UnsafePointer(scratch)
+                sourceStride = count
+            }
+            T.parallelGemm(threads: threads, m: coutPerGroup, n: count, k: depth, a: w + gi * coutPerGroup * depth, lda: depth,
+                           b: source, ldb: sourceStride, beta: beta, c: groupOutput, ldc: outputSize)
+        }
+        let scratchSize = pointwise ? 0 : depth * columnsPerBlock
+        if units >= threads {
+            Parallel.chunks(units, threads: threads) { range in
+                let scratch: UnsafeMutablePointer<T>? = pointwise ? nil : .allocate(capacity: scratchSize)
+                defer { scratch?.deallocate() }
+                for unit in range { block(unit, scratch: scratch, threads: 1) }
+            }
+        } else {
+            // Fewer blocks than threads: each block's im2col and product split across threads.
+            let scratch: UnsafeMutablePointer<T>? = pointwise ? nil : .allocate(capacity: scratchSize)
+            defer { scratch?.deallocate() }
+            for unit in 0..<units { block(unit, scratch: scratch, threads: threads) }
+        }
+    }
+
+    /// Splits `count` items into blocks of about `preferred` items (a multiple of `align`). With several threads, the
+    /// block count is raised to a multiple of `threads` so they get equal shares, unless blocks
+    /// would then fall under `minimum` items (a product that narrow is better split by rows).
+    /// Returns the block size and count.
+    static func split(_ count: Int, preferred: Int, threads: Int, minimum: Int, align: Int = 1) -> (size: Int, blocks: Int) {
+        var blocks = max(1, (count + max(1, preferred) - 1) / max(1, preferred))
+        if threads > 1, count / max(blocks, threads) >= minimum {
+            blocks = (max(blocks, threads) + threads - 1) / threads * threads
+        }
+        let size = ((count + blocks - 1) / blocks + align - 1) / align * align
+        return (size, (count + size - 1) / size)
+    }
+
+    /// The narrowest column block worth a product of its own when splitting work across threads.
+    static let minimumBlockColumns = 128
+
+    /// Copies the receptive fields of `channels` input channels for output rows `rows` (a row is
+    /// one (depth, height) position; its `output[2]` columns follow) into a
+    /// (channels·kernel) × (rows·width) matrix. Taps outside the input read as zero.
+    func im2col<T: Numeric>(_ image: UnsafePointer<T>, channels: Int, rows: Range<Int>, into columns: UnsafeMutablePointer<T>, threads: Int) {
+        let g = geometry
+        let kernelSize = g.kernelSize, width = g.output[2], height = g.output[1]
+        let inputSize = g.inputSize, inputHeight = g.input[1], inputWidth = g.input[2], inputDepth = g.input[0]
+        let tileColumns = rows.count * width
+        let count = channels * kernelSize
+        // With unit strides and rows as wide as the input's ("same" padding), consecutive output
+        // rows read consecutive input rows: a run of them is one contiguous copy, after which
+        // only the few padding columns between rows are cleared.
+        let contiguous = g.strides[1] == 1 && g.strides[2] == 1 && width == inputWidth
+        Parallel.chunks(count, threads: threads, grain: max(1, 32768 / max(1, tileColumns))) { chunk in
+            for r in chunk {
+                let c = r / kernelSize, tap = r % kernelSize
+                let kd = tap / (g.kernel[1] * g.kernel[2]), kh = (tap / g.kernel[2]) % g.kernel[1], kw = tap % g.kernel[2]
+                let (valid, offset) = g.validRange(axis: 2, tap: kw)
+                let strideW = g.strides[2]
+                let plane = image + c * inputSize
+                var target = columns + r * tileColumns
+                var row = rows.lowerBound
+                while row < rows.upperBound {
+                    let od = row / height, oh = row % height
+                    let id = od * g.strides[0] + kd * g.dilations[0] - g.padBegin[0]
+                    let ih = oh * g.strides[1] + kh * g.dilations[1] - g.padBegin[1]
+                    if id < 0 || id >= inputDepth || ih < 0 || ih >= inputHeight || valid.isEmpty {
+                        target.update(repeating: .zero, count: width)
+                        target += width
+                        row += 1
+                        continue
+                    }
+                    let source = plane + (id * inputHeight + ih) * inputWidth + offset
+                    // Rows in this run: same depth position, input rows still inside.
+                    let run = contiguous ? min(rows.upperBound - row, height - oh, inputHeight - ih) : 1
+                    let last = (run - 1) * width
+                    target.update(repeating: .zero, count: valid.lowerBound)
+                    if strideW == 1 {
+                        (target + valid.lowerBound).update(from: source + valid.lowerBound, count: last + valid.count)
+                    } else {
+                        for ow in valid { target[ow] = source[ow &* strideW] }
+                    }
+                    for boundary in stride(from: width, through: last, by: width) {
+                        (target + boundary - width + valid.upperBound).update(repeating: .zero, count: width - valid.count)
+                    }
+                    (target + last + valid.upperBound).update(repeating: .zero, count: width - valid.upperBound)
+                    target += run * width
+                    row += run
+                }
+            }
+        }
+    }
+
+    /// One input channel per group: each output channel is a small 2-D stencil over one input
+    /// plane. Planes run in parallel. A window three wide (the common 3×3, stride 1 or 2) sums all
+    /// its taps per output in one pass; other windows accumulate tap by tap over whole output rows.
+    /// Either way the inner loop runs along an output row and vectorizes.
+    func runDepthwise<T: MatrixScalar>(x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int) {
+        let g = geometry
+        let multiplier = outputChannels / group
+        let kernelHeight = g.kernel[1], kernelWidth = g.kernel[2]
+        let inputHeight = g.input[1], inputWidth = g.input[2], height = g.output[1], width = g.output[2]
+        let inputSize = g.inputSize, outputSize = g.outputSize
+        let strideH = g.strides[1], strideW = g.strides[2], dilationH = g.dilations[1], padTop = g.padBegin[1]
+        let taps = (0..<kernelWidth).map { g.validRange(axis: 2, tap: $0) }
+        let threeWide = kernelWidth == 3 && g.dilations[2] == 1 && (strideW == 1 || strideW == 2)
+        // Outputs whose three taps all land inside the input row.
+        let interior = threeWide ? max(taps[0].range.lowerBound, taps[2].range.lowerBound)..<min(taps[0].range.upperBound, taps[2].range.upperBound) : 0..<0
+        let planes = batch * outputChannels
+        Parallel.forEach(planes, threads: threads, grain: max(1, 8192 / max(1, outputSize * kernelHeight * kernelWidth))) { p in
+            let n = p / outputChannels, oc = p % outputChannels
+            let plane = x + (n * inputChannels + oc / multiplier) * inputSize
+            let filter = w + oc * kernelHeight * kernelWidth
+            let out = y + p * outputSize
+            let initial = bias?[oc] ?? .zero
+            /// Adds the taps of input row `source` (weights `weights`) to outputs `range`, checking each tap.
+            @inline(__always) func edge(_ range: Range<Int>, _ row: UnsafeMutablePointer<T>, _ source: UnsafePointer<T>, _ weights: UnsafePointer<T>) {
+                for ow in range {
+                    for kw in 0..<kernelWidth where taps[kw].range.contains(ow) {
+                        row[ow] += weights[kw] * source[ow * strideW + taps[kw].offset]
+                    }
+                }
+            }
+            let leftEdge = 0..<min(interior.lowerBound, width), rightEdge = max(interior.upperBound, 0)..<width
+            for oh in 0..<height {
+                let row = out + oh * width
+                let top = oh * strideH - padTop
+                if threeWide && kernelHeight == 3 && dilationH == 1 && top >= 0 && top + 2 < inputHeight {
+                    // All nine taps inside: one pass per output row.
+                    let r0 = plane + top * inputWidth + taps[0].offset, r1 = r0 + inputWidth, r2 = r1 + inputWidth
+                    let a0 = filter[0], a1 = filter[1], a2 = filter[2], b0 = filter[3], b1 = filter[4], b2 = filter[5]
+                    let c0 = filter[6], c1 = filter[7], c2 = filter[8]
+                    if strideW == 1 {
+                        for ow in interior {
+                            var sum = initial + a0 * r0[ow] + a1 * r0[ow &+ 1] + a2 * r0[ow &+ 2]
+                            sum += b0 * r1[ow] + b1 * r1[ow &+ 1] + b2 * r1[ow &+ 2]
+                            row[ow] = sum + c0 * r2[ow] + c1 * r2[ow &+ 1] + c2 * r2[ow &+ 2]
+                        }
+                    } else {
+                        for ow in interior {
+                            let i = ow &* 2
+                            var sum = initial + a0 * r0[i] + a1 * r0[i &+ 1] + a2 * r0[i &+ 2]
+                            sum += b0 * r1[i] + b1 * r1[i &+ 1] + b2 * r1[i &+ 2]
+                            row[ow] = sum + c0 * r2[i] + c1 * r2[i &+ 1] + c2 * r2[i &+ 2]
+                        }
+                    }
+                    for ow in leftEdge { row[ow] = initial }
+                    for ow in rightEdge { row[ow] = initial }
+                    for kh in 0..<3 {
+                        let source = plane + (top + kh) * inputWidth, weights = filter + kh * 3
+                        edge(leftEdge, row, source, weights)
+                        edge(rightEdge, row, source, weights)
+                    }
+                    continue
+                }
+                row.update(repeating: initial, count: width)
+                for kh in 0..<kernelHeight {
+                    let ih = oh * strideH + kh * dilationH - padTop
+                    if ih < 0 || ih >= inputHeight { continue }
+                    let source = plane + ih * inputWidth
+                    let weights = filter + kh * kernelWidth
+                    if threeWide {
+                        let w0 = weights[0], w1 = weights[1], w2 = weights[2]
+                        // Input index of tap 0 for output ow: ow·stride + offset.
+                        let first = source + taps[0].offset
+                        if strideW == 1 {
+                            for ow in interior { row[ow] += w0 * first[ow] + w1 * first[ow &+ 1] + w2 * first[ow &+ 2] }
+                        } else {
+                            for ow in interior {
+                                let i = ow &* 2
+                                row[ow] += w0 * first[i] + w1 * first[i &+ 1] + w2 * first[i &+ 2]
+                            }
+                        }
+                        // The few edge outputs, tap by tap.
+                        edge(leftEdge, row, source, weights)
+                        edge(rightEdge, row, source, weights)
+                        continue
+                    }
+                    for kw in 0..<kernelWidth {
+                        let weight = weights[kw]
+                        let (valid, offset) = taps[kw]
+                        let shifted = source + offset
+                        if strideW == 1 {
+                            for ow in valid { row[ow] += weight * shifted[ow] }
+                        } else {
+                            for ow in valid { row[ow] += weight * shifted[ow &* strideW] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+/// And: logical a ∧ b with numpy broadcasting.
+struct AndOp: LogicalOp {
+    @inline(__always) func apply(_ a: Bool, _ b: Bool) -> Bool { a && b }
+
+    static func make(_ context: KernelBuildContext) throws -> any Kernel { LogicalKernel(AndOp()).specialized() }
+}

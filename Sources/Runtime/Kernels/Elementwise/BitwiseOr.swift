@@ -1,0 +1,6 @@
+/// BitwiseOr: a | b with numpy broadcasting, for integers.
+struct BitwiseOrOp: IntegerBinaryOp {
+    @inline(__always) func apply<T: FixedWidthInteger>(_ a: T, _ b: T) -> T { a | b }
+
+    static func make(_ context: KernelBuildContext) throws -> any Kernel { IntegerBroadcastKernel(BitwiseOrOp()).specialized() }
+}

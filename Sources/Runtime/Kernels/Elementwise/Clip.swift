@@ -1,0 +1,60 @@
+import Graph
+
+/// Clip: min(max(x, lo), hi) — so hi wins when lo > hi, as the spec says. The bounds are
+/// optional scalar inputs from opset 11 on, float attributes `min`/`max` before; integer
+/// tensors are clipped in their own type.
+struct ClipKernel: Kernel {
+    /// The attribute bounds of opsets before 11.
+    let lowerAttribute: Float?
+    let upperAttribute: Float?
+
+    static func make(_ context: KernelBuildContext) throws -> any Kernel {
+        if context.opsetVersion < 11 {
+            return ClipKernel(lowerAttribute: context.node.float("min"), upperAttribute: context.node.float("max"))
+        }
+        return ClipKernel(lowerAttribute: nil, upperAttribute: nil)
+    }
+
+    private struct Clamp: ArithmeticVisitor {
+        let x: NDArray, lower: NDArray?, upper: NDArray?, lowerAttribute: Float?, upperAttribute: Float?
+        let out: NDArray, threads: Int
+
+        func visit<A: ElementArithmetic>(_ arithmetic: A.Type) {
+            let lo = lower.map { $0.pointer(as: A.Value.self)[0] } ?? lowerAttribute.map { A.fromDouble(Double($0)) }
+            let hi = upper.map { $0.pointer(as: A.Value.self)[0] } ?? upperAttribute.map { A.fromDouble(Double($0)) }
+            elementwiseMap(x.pointer(as: A.Value.self), out.pointer(as: A.Value.self), count: x.count, threads: threads) { v in
+                var r = v
+                if let lo { r = A.maximum(r, lo) }
+                if let hi { r = A.minimum(r, hi) }
+                return r
+            }
+        }
+    }
+
+    func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray] {
+        let x = try requiredInput(inputs, 0, context)
+        var operands = [x]
+        var bounds: [NDArray?] = []
+        for i in 1...2 {
+            guard i < inputs.count, let bound = inputs[i] else {
+                bounds.append(nil)
+                continue
+            }
+            guard bound.count == 1 else { throw context.failure("Clip bound \(i) must be a scalar, has shape \(bound.shape)") }
+            try requireSameType(x, bound, context)
+            bounds.append(bound)
+            operands.append(bound)
+        }
+        let out = try computeBridgingHalves(operands, outputType: x.elementType, shape: x.shape, context) { wide, out in
+            // Present bounds follow x in `wide`.
+            let lower = bounds[0] != nil ? wide[1] : nil
+            let upper = bounds[1] != nil ? wide[bounds[0] != nil ? 2 : 1] : nil
+            let clamp = Clamp(x: wide[0], lower: lower, upper: upper, lowerAttribute: lowerAttribute,
+                              upperAttribute: upperAttribute, out: out, threads: context.threads)
+            guard try wide[0].elementType.visitArithmetic(clamp) != nil else {
+                throw context.failure("Clip does not support \(x.elementType) inputs")
+            }
+        }
+        return [out]
+    }
+}

@@ -1,0 +1,8 @@
+/// HardSwish: x · max(0, min(1, x/6 + 0.5)).
+struct HardSwishOp: RealUnaryOp {
+    @inline(__always) func apply<A: RealArithmetic>(_ x: A.Value, _ arithmetic: A.Type) -> A.Value {
+        x * A.maximum(0, A.minimum(1, x / 6 + 0.5))
+    }
+
+    static func make(_ context: KernelBuildContext) throws -> any Kernel { RealMapKernel(HardSwishOp()).specialized() }
+}

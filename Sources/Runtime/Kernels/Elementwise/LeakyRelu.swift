@@ -1,0 +1,12 @@
+/// LeakyRelu: x for x ≥ 0, alpha·x below (alpha defaults to 0.01).
+struct LeakyReluOp: RealUnaryOp {
+    let alpha: Float
+
+    @inline(__always) func apply<A: RealArithmetic>(_ x: A.Value, _ arithmetic: A.Type) -> A.Value {
+        x < 0 ? A.Value(alpha) * x : x
+    }
+
+    static func make(_ context: KernelBuildContext) throws -> any Kernel {
+        RealMapKernel(LeakyReluOp(alpha: context.node.float("alpha") ?? 0.01)).specialized()
+    }
+}

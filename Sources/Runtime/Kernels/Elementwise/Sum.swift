@@ -1,0 +1,8 @@
+/// Sum: the elementwise sum of all inputs, broadcast together.
+struct SumOp: NumericBinaryOp {
+    @inline(__always) func apply<A: ElementArithmetic>(_ a: A.Value, _ b: A.Value, _ arithmetic: A.Type) -> A.Value {
+        A.add(a, b)
+    }
+
+    static func make(_ context: KernelBuildContext) throws -> any Kernel { VariadicKernel(SumOp()).specialized() }
+}
