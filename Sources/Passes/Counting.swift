@@ -54,6 +54,8 @@ public enum Counting {
     /// Counts `model` for the given input shapes (names of runtime inputs → dims). A symbolic
     /// leading (batch) dim left unset counts as 1, and the result says so in `notes`.
     public static func count(_ model: Model, inputShapes: [String: [Dim]] = [:]) throws(GraphError) -> ModelCount {
+        // Model-local functions are counted as their bodies.
+        let model = try model.inliningLocalFunctions()
         let graph = model.graph
         var shapes = inputShapes
         var notes: [String] = []

@@ -32,7 +32,8 @@ public final class Session: @unchecked Sendable {
     public init(model: Model, options: SessionOptions = SessionOptions()) throws {
         self.model = model
         self.options = options
-        graph = model.graph
+        // Calls of model-local functions run as the functions' bodies.
+        graph = try model.inliningLocalFunctions().graph
         inputs = graph.runtimeInputs
         outputs = graph.outputs
         order = try graph.topologicalOrder()
