@@ -19,12 +19,16 @@ public struct KernelBuildContext: Sendable {
     public let constantInputs: [NDArray?]
     /// Threads the session may use.
     public let threads: Int
+    /// Values of the enclosing graph that the node's subgraphs read; the session appends them to
+    /// the node's inputs, in this order, after the declared ones.
+    public let outerScopeInputs: [String]
 
-    public init(node: Node, opsetVersion: Int64, constantInputs: [NDArray?], threads: Int) {
+    public init(node: Node, opsetVersion: Int64, constantInputs: [NDArray?], threads: Int, outerScopeInputs: [String] = []) {
         self.node = node
         self.opsetVersion = opsetVersion
         self.constantInputs = constantInputs
         self.threads = threads
+        self.outerScopeInputs = outerScopeInputs
     }
 
     /// Constant input `i`, when present.

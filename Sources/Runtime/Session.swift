@@ -33,7 +33,17 @@ public final class Session: @unchecked Sendable {
         self.model = model
         self.options = options
         // Calls of model-local functions run as the functions' bodies.
-        graph = try model.inliningLocalFunctions().graph
+        var graph = try model.inliningLocalFunctions().graph
+        // Values a node's subgraphs read from this graph become extra inputs of the node, so the
+        // plan keeps them alive and the kernel receives them after the declared inputs.
+        var outerScopeInputs: [Int: [String]] = [:]
+        for i in graph.nodes.indices where !graph.nodes[i].subgraphs.isEmpty {
+            var seen = Set(graph.nodes[i].inputs)
+            let reads = graph.nodes[i].subgraphs.flatMap { $0.outerScopeReads() }.filter { seen.insert($0).inserted }
+            graph.nodes[i].inputs += reads
+            outerScopeInputs[i] = reads
+        }
+        self.graph = graph
         inputs = graph.runtimeInputs
         outputs = graph.outputs
         order = try graph.topologicalOrder()
@@ -63,7 +73,8 @@ public final class Session: @unchecked Sendable {
         for i in order {
             let node = graph.nodes[i]
             let constantInputs = node.inputs.map { $0.isEmpty ? nil : constants[ids[$0]!] }
-            let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads)
+            let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
+                                             outerScopeInputs: outerScopeInputs[i] ?? [])
             let kernel = try KernelRegistry.factory(for: node)!(context)
             kernels[i] = kernel
             // A node fed only by constants runs now, once, and its outputs become constants.

@@ -52,7 +52,7 @@ enum Conformance {
         } catch {
             return .failed("cannot read model: \(error)")
         }
-        if model.graph.nodes.contains(where: { KernelRegistry.factory(for: $0) == nil }) { return .outOfScope }
+        if allNodes(model.graph).contains(where: { KernelRegistry.factory(for: $0) == nil }) { return .outOfScope }
         let session: Session
         do {
             session = try Session(model: model, options: SessionOptions(threads: threads))
@@ -83,6 +83,11 @@ enum Conformance {
             }
         }
         return .passed
+    }
+
+    /// The nodes of a graph and of all its subgraphs.
+    static func allNodes(_ graph: Graph) -> [Node] {
+        graph.nodes + graph.nodes.flatMap { $0.subgraphs.flatMap(allNodes) }
     }
 
     /// nil when `actual` matches `expected` as the ONNX backend tests require (rtol 1e-3, atol 1e-7

@@ -29,11 +29,6 @@ struct SampleOutputsTests {
         var testDescription: String { "\(model), \(threads) thread\(threads == 1 ? "" : "s")" }
     }
 
-    /// Samples that use what the runtime does not run yet; they count as known issues until it does.
-    static let knownGaps = [
-        "ir_features": "If subgraphs and model-local functions are not run by the runtime yet",
-    ]
-
     static let cases = models.flatMap { model in [1, 2].map { Case(model: model, threads: $0) } }
 
     @Test("the samples with reference data are all here")
@@ -48,13 +43,7 @@ struct SampleOutputsTests {
         let model = try ONNXFormat.read(contentsOf: Self.samples.appendingPathComponent("\(sample.model).onnx"))
         let inputs = try NPZ.read(contentsOf: Self.samples.appendingPathComponent("\(sample.model).inputs.npz"))
         let expected = try NPZ.read(contentsOf: Self.samples.appendingPathComponent("\(sample.model).outputs.npz"))
-        let session: Session
-        do {
-            session = try Session(model: model, options: SessionOptions(threads: sample.threads))
-        } catch RuntimeError.unsupported(let what) where Self.knownGaps[sample.model] != nil {
-            withKnownIssue(Comment(rawValue: Self.knownGaps[sample.model]!)) { Issue.record(Comment(rawValue: what)) }
-            return
-        }
+        let session = try Session(model: model, options: SessionOptions(threads: sample.threads))
         var feeds: [String: NDArray] = [:]
         for tensor in inputs { feeds[tensor.name] = try NDArray(tensor) }
         let outputs = try session.run(feeds)

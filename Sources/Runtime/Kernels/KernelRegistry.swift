@@ -5,7 +5,7 @@ import Graph
 public enum KernelRegistry {
     static let factories: [String: KernelFactory] = {
         var all: [String: KernelFactory] = [:]
-        for table in [convolutionKernels, elementwiseKernels, tensorKernels, normalizationKernels] {
+        for table in [convolutionKernels, elementwiseKernels, tensorKernels, normalizationKernels, controlFlowKernels] {
             all.merge(table) { first, _ in first }
         }
         return all

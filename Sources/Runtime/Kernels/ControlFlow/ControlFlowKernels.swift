@@ -1,0 +1,4 @@
+/// Kernels that run subgraphs.
+let controlFlowKernels: [String: KernelFactory] = [
+    "If": IfKernel.make,
+]
