@@ -2,11 +2,12 @@ import Graph
 
 /// Conv: 1-D to 3-D convolution with groups, strides, dilations and padding (explicit or auto_pad).
 ///
-/// Three paths: a pointwise conv (1×1, stride 1, unpadded) is one matrix product on the input as
-/// it lies; a depthwise conv (one input channel per group) runs a direct loop per channel; every
-/// other conv copies receptive fields into columns (im2col, in row tiles so the scratch stays
-/// small) and multiplies each group's weights with them through BLAS. The bias is written first
-/// and accumulated into, so it costs no extra pass.
+/// Three paths: a pointwise conv (1×1, stride 1, unpadded) multiplies the weights with the input
+/// as it lies; a depthwise conv (one input channel per group) runs a direct stencil per channel;
+/// every other conv copies receptive fields into columns (im2col) and multiplies each group's
+/// weights with them through BLAS. Products run in blocks of output columns (for im2col, rows of
+/// output, so the column scratch stays small and in cache), spread over the session's threads.
+/// The bias is written into each block first and accumulated onto, so it costs no extra pass.
 struct ConvKernel: Kernel {
     let opsetVersion: Int64
     let group: Int
@@ -155,9 +156,10 @@ struct ConvProblem {
         }
     }
 
-    /// Splits `count` items into blocks of about `preferred` items (a multiple of `align`). With several threads, the
-    /// block count is raised to a multiple of `threads` so they get equal shares, unless blocks
-    /// would then fall under `minimum` items (a product that narrow is better split by rows).
+    /// Splits `count` items into blocks of about `preferred` items (a multiple of `align`). With
+    /// several threads, the block count is raised to a multiple of `threads` so they get equal
+    /// shares, unless blocks would then fall under `minimum` items (a product that narrow is
+    /// better split by rows of the weight).
     /// Returns the block size and count.
     static func split(_ count: Int, preferred: Int, threads: Int, minimum: Int, align: Int = 1) -> (size: Int, blocks: Int) {
         var blocks = max(1, (count + max(1, preferred) - 1) / max(1, preferred))

@@ -4,11 +4,12 @@ import Graph
 /// LpPool: the p-norm of each window, (Σ |x|ᵖ)^(1/p), with padding contributing nothing.
 struct LpPoolKernel: Kernel {
     let opsetVersion: Int64
-    let p: Int
+    let p: Double
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
-        let p = Int(clamping: context.node.int("p", default: 2))
-        guard p > 0 else { throw context.invalid("p must be positive, got \(p)") }
+        // p is an int from opset 2 on, a float in opset 1.
+        let p = context.node.int("p").map(Double.init) ?? context.node.float("p").map(Double.init) ?? 2
+        guard p > 0, p.isFinite else { throw context.invalid("p must be positive, got \(p)") }
         return LpPoolKernel(opsetVersion: context.opsetVersion, p: p)
     }
 
@@ -22,7 +23,7 @@ struct LpPoolKernel: Kernel {
         func pool<T: BinaryFloatingPoint>(_ source: UnsafePointer<T>, _ target: UnsafeMutablePointer<T>) {
             let g = windows.geometry
             let inputSize = g.inputSize, outputSize = g.outputSize
-            let exponent = Double(p)
+            let exponent = p
             Parallel.forEach(planes, threads: context.threads, grain: max(1, 4096 / max(1, outputSize * g.kernelSize))) { plane in
                 let values = source + plane * inputSize
                 let out = target + plane * outputSize
