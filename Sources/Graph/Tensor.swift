@@ -97,7 +97,7 @@ public struct Tensor: Sendable, Hashable {
             case .float32: return unalignedElements(raw, Float.self, n)
             case .float64: return unalignedElements(raw, Double.self, n).map { Float($0) }
             case .float16: return unalignedElements(raw, UInt16.self, n).map(halfToFloat)
-            case .bfloat16: return unalignedElements(raw, UInt16.self, n).map { Float(bitPattern: UInt32($0) << 16) }
+            case .bfloat16: return unalignedElements(raw, UInt16.self, n).map(bfloat16ToFloat)
             case .int8: return unalignedElements(raw, Int8.self, n).map { Float($0) }
             case .uint8, .bool: return unalignedElements(raw, UInt8.self, n).map { Float($0) }
             case .int16: return unalignedElements(raw, Int16.self, n).map { Float($0) }
@@ -223,21 +223,4 @@ func unalignedElements<T: BitwiseCopyable>(_ raw: UnsafeRawBufferPointer, _ type
         }
         initialized = count
     }
-}
-
-/// IEEE 754 half precision to single precision, exact for every input.
-@inline(__always)
-public func halfToFloat(_ h: UInt16) -> Float {
-    let sign = UInt32(h & 0x8000) << 16
-    let exponent = Int((h >> 10) & 0x1F)
-    let mantissa = UInt32(h & 0x3FF)
-    if exponent == 0 {
-        // Zero or subnormal: value = mantissa * 2^-24.
-        let magnitude = Float(mantissa) * 0x1p-24
-        return sign == 0 ? magnitude : -magnitude
-    }
-    if exponent == 31 {
-        return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
-    }
-    return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
 }

@@ -304,7 +304,7 @@ public enum Compare {
         case .float32: return read(Float.self) { Double($0) }
         case .float64: return read(Double.self) { $0 }
         case .float16: return read(UInt16.self) { Double(halfToFloat($0)) }
-        case .bfloat16: return read(UInt16.self) { Double(Float(bitPattern: UInt32($0) << 16)) }
+        case .bfloat16: return read(UInt16.self) { Double(bfloat16ToFloat($0)) }
         case .int8: return read(Int8.self) { Double($0) }
         case .int16: return read(Int16.self) { Double($0) }
         case .int32: return read(Int32.self) { Double($0) }
@@ -419,7 +419,7 @@ public enum Verification {
                 for i in 0..<count { p[i] = generator.next() }
             case .float16:
                 let p = array.pointer(as: UInt16.self)
-                for i in 0..<count { p[i] = halfBits(Float(generator.next())) }
+                for i in 0..<count { p[i] = floatToHalf(Float(generator.next())) }
             default:
                 throw CompareError("input '\(input.name)' is \(type); random inputs are floating-point only, give the inputs with --inputs")
             }
@@ -457,18 +457,4 @@ struct NormalGenerator {
         spare = radius * sin(angle)
         return radius * cos(angle)
     }
-}
-
-/// IEEE binary16 bits of `value`, rounded to nearest even (Swift's `Float16` is missing on Intel Macs).
-func halfBits(_ value: Float) -> UInt16 {
-    let bits = value.bitPattern
-    let sign = UInt16((bits >> 16) & 0x8000)
-    let magnitude = abs(value)
-    if value.isNaN { return sign | 0x7E00 }
-    if magnitude >= 65520 { return sign | 0x7C00 }
-    if magnitude < 0x1p-14 { return sign | UInt16((magnitude * 0x1p24).rounded(.toNearestOrEven)) }
-    var half = (UInt32((bits >> 23) & 0xFF) - 112) << 10 | ((bits >> 13) & 0x3FF)
-    let rest = bits & 0x1FFF
-    if rest > 0x1000 || (rest == 0x1000 && half & 1 == 1) { half += 1 }
-    return sign | UInt16(half)
 }

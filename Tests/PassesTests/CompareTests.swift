@@ -190,8 +190,8 @@ struct VerificationInputTests {
 
     @Test("half-precision rounding")
     func half() {
-        #expect(halfBits(1) == 0x3C00 && halfBits(-2) == 0xC000 && halfBits(65504) == 0x7BFF)
-        #expect(halfBits(1e6) == 0x7C00 && halfBits(0x1p-24) == 1)
-        #expect(halfToFloat(halfBits(0.1)) == 0.099975586)
+        #expect(floatToHalf(1) == 0x3C00 && floatToHalf(-2) == 0xC000 && floatToHalf(65504) == 0x7BFF)
+        #expect(floatToHalf(1e6) == 0x7C00 && floatToHalf(0x1p-24) == 1)
+        #expect(halfToFloat(floatToHalf(0.1)) == 0.099975586)
     }
 }

@@ -180,7 +180,7 @@ enum ElementCast {
             for i in 0..<n { to[i] = Double(halfToFloat(p[i])) }
         case .bfloat16:
             let p = x.pointer(as: UInt16.self) + start
-            for i in 0..<n { to[i] = Double(Float(bitPattern: UInt32(p[i]) << 16)) }
+            for i in 0..<n { to[i] = Double(bfloat16ToFloat(p[i])) }
         case .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz:
             let format = SmallFloatFormat.of(x.elementType)!
             for i in 0..<n { to[i] = format.decode(UInt32(bytes[start + i])) }

@@ -175,7 +175,7 @@ func widenedToFloat32(_ x: NDArray, threads: Int) -> NDArray {
 func widenToFloat32(_ x: NDArray, into out: NDArray, threads: Int) {
     let source = x.pointer(as: UInt16.self), target = out.pointer(as: Float.self)
     if x.elementType == .bfloat16 {
-        elementwiseMap(source, target, count: x.count, threads: threads) { Float(bitPattern: UInt32($0) << 16) }
+        elementwiseMap(source, target, count: x.count, threads: threads, bfloat16ToFloat)
     } else {
         elementwiseMap(source, target, count: x.count, threads: threads, halfToFloat)
     }
@@ -185,9 +185,9 @@ func widenToFloat32(_ x: NDArray, into out: NDArray, threads: Int) {
 func narrowFromFloat32(_ values: NDArray, into out: NDArray, threads: Int) {
     let source = values.pointer(as: Float.self), target = out.pointer(as: UInt16.self)
     if out.elementType == .bfloat16 {
-        elementwiseMap(source, target, count: out.count, threads: threads, SmallFloatFormat.bfloat16Bits)
+        elementwiseMap(source, target, count: out.count, threads: threads, floatToBFloat16)
     } else {
-        elementwiseMap(source, target, count: out.count, threads: threads, SmallFloatFormat.float16Bits)
+        elementwiseMap(source, target, count: out.count, threads: threads, floatToHalf)
     }
 }
 

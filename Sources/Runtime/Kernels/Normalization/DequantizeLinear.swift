@@ -23,7 +23,7 @@ struct DequantizeLinear: Kernel {
         let x = try NormSupport.required(inputs, 0, context)
         let scale = try NormSupport.required(inputs, 1, context)
         let zeroPoint = inputs.count > 2 ? inputs[2] : nil
-        let isMinifloat = MinifloatFormat.of(x.elementType) != nil
+        let isMinifloat = QuantizedElements.minifloat(x.elementType) != nil
         guard QuantizedElements.integerRange(x.elementType) != nil || isMinifloat, let xs = QuantizedElements.floats(x) else {
             throw context.failure("cannot dequantize \(x.elementType)")
         }

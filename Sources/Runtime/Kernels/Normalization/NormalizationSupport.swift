@@ -22,44 +22,18 @@ enum NativeStorage<T>: ComputeStorage {
     @inline(__always) static func store(_ value: T) -> T { value }
 }
 
-/// IEEE half precision, computed as Float.
+/// IEEE half precision, computed as Float (conversions from Graph's SmallFloats).
 enum HalfStorage: ComputeStorage {
     @inline(__always) static func load(_ stored: UInt16) -> Float { halfToFloat(stored) }
-
     /// Rounds to the nearest half, ties to even; overflow gives infinity.
-    static func store(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        let sign = UInt16(truncatingIfNeeded: (bits >> 16) & 0x8000)
-        let exponent = Int((bits >> 23) & 0xFF)
-        let mantissa = bits & 0x7F_FFFF
-        if exponent == 0xFF {
-            return sign | 0x7C00 | (mantissa != 0 ? 0x200 | UInt16(truncatingIfNeeded: mantissa >> 13) : 0)
-        }
-        let e = exponent - 127 + 15
-        if e >= 31 { return sign | 0x7C00 }
-        // Normal halves keep 10 of 23 mantissa bits; subnormals shift the implicit 1 in as well.
-        let full = e > 0 ? mantissa : mantissa | 0x80_0000
-        let shift = e > 0 ? 13 : 14 - e
-        if shift > 24 { return sign }
-        var half = (e > 0 ? UInt32(e) << 10 : 0) | (full >> UInt32(shift))
-        let rest = full & ((1 << UInt32(shift)) - 1)
-        let halfway: UInt32 = 1 << UInt32(shift - 1)
-        // A carry out of the mantissa moves to the next exponent, which is the right result.
-        if rest > halfway || (rest == halfway && half & 1 == 1) { half += 1 }
-        return sign | UInt16(truncatingIfNeeded: half)
-    }
+    @inline(__always) static func store(_ value: Float) -> UInt16 { floatToHalf(value) }
 }
 
 /// bfloat16 (the upper half of a float32), computed as Float.
 enum BFloat16Storage: ComputeStorage {
-    @inline(__always) static func load(_ stored: UInt16) -> Float { Float(bitPattern: UInt32(stored) << 16) }
-
+    @inline(__always) static func load(_ stored: UInt16) -> Float { bfloat16ToFloat(stored) }
     /// Rounds to the nearest bfloat16, ties to even; NaN stays a quiet NaN.
-    @inline(__always) static func store(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        if value.isNaN { return UInt16(truncatingIfNeeded: bits >> 16) | 0x40 }
-        return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
-    }
+    @inline(__always) static func store(_ value: Float) -> UInt16 { floatToBFloat16(value) }
 }
 
 // MARK: Arithmetic for generic kernels

@@ -36,7 +36,7 @@ struct QuantizeLinear: Kernel {
             throw context.failure("output_dtype \(outputType) differs from the zero point's type \(target)")
         }
         let range = QuantizedElements.integerRange(target)
-        let format = MinifloatFormat.of(target)
+        let format = QuantizedElements.minifloat(target)
         guard (range != nil && target != .int32) || format != nil else {
             throw context.failure("cannot quantize to \(target)")
         }
@@ -67,7 +67,7 @@ struct QuantizeLinear: Kernel {
                     let rounded = q.isNaN ? -1e15 : Swift.max(-1e15, Swift.min(1e15, Double(q).rounded(.toNearestOrEven)))
                     codes[i] = Swift.min(Swift.max(Int64(rounded) + Int64(zeros[p]), range.lowerBound), range.upperBound)
                 } else if let format {
-                    codes[i] = Int64(format.encode(target == .float4e2m1 ? q + zeros[p] : q, saturate: saturate))
+                    codes[i] = Int64(format.encode(Double(target == .float4e2m1 ? q + zeros[p] : q), saturate: saturate))
                 }
             }
         }

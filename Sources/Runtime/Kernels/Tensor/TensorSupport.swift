@@ -89,8 +89,8 @@ enum TensorSupport {
         switch type {
         case .float32: return bytes(Float(value))
         case .float64: return bytes(value)
-        case .float16: return bytes(halfBits(Float(value)))
-        case .bfloat16: return bytes(bfloat16Bits(Float(value)))
+        case .float16: return bytes(floatToHalf(Float(value)))
+        case .bfloat16: return bytes(floatToBFloat16(Float(value)))
         case .bool: return [value != 0 ? 1 : 0]
         case .int8: return integer(Int8.self)
         case .uint8: return integer(UInt8.self)
@@ -127,8 +127,8 @@ enum TensorSupport {
         switch out.elementType {
         case .float32: out.buffer.pointer.copyMemory(from: values, byteCount: n * 4)
         case .float64: for i in 0..<n { out.pointer(as: Double.self)[i] = Double(values[i]) }
-        case .float16: for i in 0..<n { out.pointer(as: UInt16.self)[i] = halfBits(values[i]) }
-        case .bfloat16: for i in 0..<n { out.pointer(as: UInt16.self)[i] = bfloat16Bits(values[i]) }
+        case .float16: for i in 0..<n { out.pointer(as: UInt16.self)[i] = floatToHalf(values[i]) }
+        case .bfloat16: for i in 0..<n { out.pointer(as: UInt16.self)[i] = floatToBFloat16(values[i]) }
         case .bool: for i in 0..<n { out.pointer(as: UInt8.self)[i] = values[i] != 0 ? 1 : 0 }
         case .int8: integer(Int8.self)
         case .uint8: integer(UInt8.self)
@@ -148,27 +148,6 @@ enum TensorSupport {
         case .float32, .float64, .float16, .bfloat16, .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64: true
         default: false
         }
-    }
-
-    /// IEEE binary16 bits of `value`, rounded to nearest even.
-    static func halfBits(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        let sign = UInt16((bits >> 16) & 0x8000)
-        let magnitude = abs(value)
-        if value.isNaN { return sign | 0x7E00 }
-        if magnitude >= 65520 { return sign | 0x7C00 }
-        if magnitude < 0x1p-14 { return sign | UInt16((magnitude * 0x1p24).rounded(.toNearestOrEven)) }
-        var half = (UInt32((bits >> 23) & 0xFF) - 112) << 10 | ((bits >> 13) & 0x3FF)
-        let rest = bits & 0x1FFF
-        if rest > 0x1000 || (rest == 0x1000 && half & 1 == 1) { half += 1 }
-        return sign | UInt16(half)
-    }
-
-    /// bfloat16 bits of `value`, rounded to nearest even.
-    static func bfloat16Bits(_ value: Float) -> UInt16 {
-        if value.isNaN { return UInt16(value.bitPattern >> 16) | 0x40 }
-        let bits = value.bitPattern
-        return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 
     // MARK: Copies
