@@ -158,6 +158,10 @@ struct ReferenceConvolution {
         // Depthwise 3×3 (the one-pass path) with symmetric and lopsided padding.
         ConvCase(channels: 4, outputChannels: 4, group: 4, input: [10, 9], kernel: [3, 3], pads: [1, 1, 1, 1]),
         ConvCase(channels: 3, outputChannels: 3, group: 3, input: [8, 11], kernel: [3, 3], strides: [1, 2], pads: [0, 2, 1, 0], bias: false),
+        // Winograd F(2×2, 3×3): odd output sizes, batch 2; lopsided padding; several tile blocks.
+        ConvCase(batch: 2, channels: 32, outputChannels: 16, input: [13, 11], kernel: [3, 3], pads: [1, 1, 1, 1]),
+        ConvCase(channels: 40, outputChannels: 24, input: [10, 9], kernel: [3, 3], pads: [0, 2, 1, 0], bias: false),
+        ConvCase(channels: 32, outputChannels: 16, input: [66, 66], kernel: [3, 3], pads: [1, 1, 1, 1]),
         // A 1-D and a 3-D convolution.
         ConvCase(channels: 4, outputChannels: 3, input: [20], kernel: [4], strides: [3], pads: [2, 1]),
         ConvCase(channels: 2, outputChannels: 3, input: [5, 6, 7], kernel: [2, 3, 3], strides: [1, 2, 1], pads: [0, 1, 1, 1, 0, 1]),

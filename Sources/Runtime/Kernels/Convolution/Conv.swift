@@ -14,12 +14,18 @@ struct ConvKernel: Kernel {
     /// The weight and bias when they are constants, already widened to float32 for half types.
     let weight: NDArray?
     let bias: NDArray?
+    /// For a constant 3×3 float weight: its Winograd transform, made on first use.
+    let winograd: WinogradWeights?
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
         let group = Int(clamping: context.node.int("group", default: 1))
         guard group >= 1 else { throw context.invalid("group must be ≥ 1, got \(group)") }
-        return ConvKernel(opsetVersion: context.opsetVersion, group: group,
-                          weight: context.constant(1).map(widenedIfHalf), bias: context.constant(2).map(widenedIfHalf))
+        let weight = context.constant(1).map(HalfBridge.widenedIfHalf)
+        let winograd = weight.flatMap { w in
+            w.elementType == .float32 && w.rank == 4 && w.shape[2] == 3 && w.shape[3] == 3 && group == 1 ? WinogradWeights() : nil
+        }
+        return ConvKernel(opsetVersion: context.opsetVersion, group: group, weight: weight,
+                          bias: context.constant(2).map(HalfBridge.widenedIfHalf), winograd: winograd)
     }
 
     func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray] {
@@ -41,26 +47,23 @@ struct ConvKernel: Kernel {
         let y = context.output(0, type, shape)
         switch type {
         case .float32:
-            problem.run(x: x.pointer(as: Float.self), w: (weight ?? w).pointer(as: Float.self),
-                        bias: (bias ?? b)?.pointer(as: Float.self), y: y.pointer(as: Float.self), threads: context.threads)
+            problem.runFloat(x: x.pointer(as: Float.self), w: (weight ?? w).pointer(as: Float.self),
+                             bias: (bias ?? b)?.pointer(as: Float.self), y: y.pointer(as: Float.self),
+                             winograd: weight == nil ? nil : winograd, threads: context.threads)
         case .float64:
             problem.run(x: x.pointer(as: Double.self), w: w.pointer(as: Double.self),
                         bias: b?.pointer(as: Double.self), y: y.pointer(as: Double.self), threads: context.threads)
         case .float16, .bfloat16:
             HalfBridge.compute([x, weight ?? w, bias ?? b], into: y) { wide, result in
-                problem.run(x: wide[0]!.pointer(as: Float.self), w: wide[1]!.pointer(as: Float.self),
-                            bias: wide[2]?.pointer(as: Float.self), y: result.pointer(as: Float.self), threads: context.threads)
+                problem.runFloat(x: wide[0]!.pointer(as: Float.self), w: wide[1]!.pointer(as: Float.self),
+                                 bias: wide[2]?.pointer(as: Float.self), y: result.pointer(as: Float.self),
+                                 winograd: weight == nil ? nil : winograd, threads: context.threads)
             }
         default:
             throw context.failure("Conv does not support \(type)")
         }
         return [y]
     }
-}
-
-/// A constant operand in the type the kernel computes in.
-func widenedIfHalf(_ array: NDArray) -> NDArray {
-    HalfBridge.bridges(array.elementType) ? HalfBridge.widened(array) : array
 }
 
 /// One convolution's sizes, with the algorithm that fits them.
@@ -96,6 +99,19 @@ struct ConvProblem {
     /// U-Net and MobileNetV2 (1.4×); from 64 terms on, larger blocks are as fast or faster.
     static let shallowDepth = 64
     static func shallowColumns(_ outputChannels: Int) -> Int { max(256, (1 << 15) / max(1, outputChannels)) }
+
+    /// The float32 conv: Winograd where it applies, else the general paths. `winograd` caches
+    /// the transform of a constant weight.
+    func runFloat(
+        x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+        winograd: WinogradWeights?, threads: Int
+    ) {
+        if winogradApplies {
+            runWinograd(x: x, w: w, bias: bias, y: y, cache: winograd, threads: threads)
+        } else {
+            run(x: x, w: w, bias: bias, y: y, threads: threads)
+        }
+    }
 
     func run<T: MatrixScalar>(x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int) {
         let g = geometry

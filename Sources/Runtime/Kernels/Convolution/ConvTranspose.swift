@@ -16,7 +16,7 @@ struct ConvTransposeKernel: Kernel {
         let group = Int(clamping: context.node.int("group", default: 1))
         guard group >= 1 else { throw context.invalid("group must be ≥ 1, got \(group)") }
         return ConvTransposeKernel(opsetVersion: context.opsetVersion, group: group,
-                                   weight: context.constant(1).map(widenedIfHalf), bias: context.constant(2).map(widenedIfHalf))
+                                   weight: context.constant(1).map(HalfBridge.widenedIfHalf), bias: context.constant(2).map(HalfBridge.widenedIfHalf))
     }
 
     func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray] {

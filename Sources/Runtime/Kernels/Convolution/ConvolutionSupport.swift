@@ -6,9 +6,9 @@ import Graph
 
 // MARK: Output shapes
 
-/// Runs the op's schema shape rule (the one graph shape inference uses) on the actual input
-/// shapes, so kernels and inference agree on sizes and on what is rejected.
-func schemaOutputShapes(_ inputs: [NDArray?], _ context: KernelContext, opsetVersion: Int64) throws -> [[Int]?] {
+/// Output 0's shape by the op's schema shape rule (the one graph shape inference uses) on the
+/// actual input shapes, so kernels and inference agree on sizes and on what is rejected.
+func schemaOutputShape(_ inputs: [NDArray?], _ context: KernelContext, opsetVersion: Int64) throws -> [Int] {
     let node = context.node
     guard let schema = OpSchemas.lookup(node.opType, domain: node.domain) else {
         throw context.failure("no shape rule for \(node.opType)")
@@ -21,12 +21,7 @@ func schemaOutputShapes(_ inputs: [NDArray?], _ context: KernelContext, opsetVer
     } catch {
         throw context.failure("\(error)")
     }
-    return inference.outputs.map { $0?.staticShape }
-}
-
-/// Output 0's shape from the schema; an error when the rule cannot tell it.
-func schemaOutputShape(_ inputs: [NDArray?], _ context: KernelContext, opsetVersion: Int64) throws -> [Int] {
-    guard let shape = try schemaOutputShapes(inputs, context, opsetVersion: opsetVersion).first ?? nil else {
+    guard let shape = inference.outputs.first??.staticShape else {
         throw context.failure("cannot determine the output shape from inputs \(inputs.map { $0.map { formatShape($0.shape) } ?? "-" })")
     }
     guard shape.allSatisfy({ $0 >= 0 }) else { throw context.failure("negative output shape \(formatShape(shape))") }
@@ -141,19 +136,24 @@ struct WindowGeometry {
 // MARK: Float bridging
 
 /// Float16 and bfloat16 tensors compute in float32: converted on the way in and rounded on the
-/// way out, which is how ONNX runtimes without native half arithmetic run them.
+/// way out (with Graph's shared conversions), which is how ONNX runtimes without native half
+/// arithmetic run them.
 enum HalfBridge {
     /// Whether `type` computes through float32.
     static func bridges(_ type: ElementType) -> Bool { type == .float16 || type == .bfloat16 }
+
+    /// A constant operand in the type kernels compute in: widened when half precision.
+    static func widenedIfHalf(_ array: NDArray) -> NDArray { bridges(array.elementType) ? widened(array) : array }
 
     /// A float32 copy of a float16 or bfloat16 array.
     static func widened(_ array: NDArray) -> NDArray {
         let out = NDArray(.float32, shape: array.shape)
         let source = array.pointer(as: UInt16.self)
         let target = out.pointer(as: Float.self)
-        let bfloat = array.elementType == .bfloat16
-        for i in 0..<array.count {
-            target[i] = bfloat ? Float(bitPattern: UInt32(source[i]) << 16) : Float(halfBits: source[i])
+        if array.elementType == .bfloat16 {
+            for i in 0..<array.count { target[i] = bfloat16ToFloat(source[i]) }
+        } else {
+            for i in 0..<array.count { target[i] = halfToFloat(source[i]) }
         }
         return out
     }
@@ -169,59 +169,15 @@ enum HalfBridge {
         narrow(result, into: out)
     }
 
-    /// Rounds float32 values into a float16 or bfloat16 array.
+    /// Rounds float32 values into a float16 or bfloat16 array (to nearest, ties to even).
     static func narrow(_ values: NDArray, into out: NDArray) {
         let source = values.pointer(as: Float.self)
         let target = out.pointer(as: UInt16.self)
-        let bfloat = out.elementType == .bfloat16
-        for i in 0..<out.count {
-            target[i] = bfloat ? source[i].bfloat16Bits : source[i].halfBits
+        if out.elementType == .bfloat16 {
+            for i in 0..<out.count { target[i] = floatToBFloat16(source[i]) }
+        } else {
+            for i in 0..<out.count { target[i] = floatToHalf(source[i]) }
         }
-    }
-}
-
-extension Float {
-    /// The value of IEEE binary16 bits.
-    @inline(__always) init(halfBits bits: UInt16) {
-        let sign = UInt32(bits & 0x8000) << 16
-        let exponent = Int(bits >> 10) & 0x1F
-        let mantissa = UInt32(bits & 0x3FF)
-        switch exponent {
-        case 0:
-            // Zero or subnormal: mantissa · 2^-24.
-            let magnitude = Float(mantissa) * 0x1p-24
-            self = sign != 0 ? -magnitude : magnitude
-        case 0x1F:
-            self = Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
-        default:
-            self = Float(bitPattern: sign | UInt32(exponent + 112) << 23 | (mantissa << 13))
-        }
-    }
-
-    /// IEEE binary16 bits, rounded to nearest even.
-    var halfBits: UInt16 {
-        let bits = bitPattern
-        let sign = UInt16((bits >> 16) & 0x8000)
-        let magnitude = abs(self)
-        if isNaN { return sign | 0x7E00 }
-        if magnitude >= 65520 { return sign | 0x7C00 }
-        if magnitude < 0x1p-14 {
-            // Subnormal half: a multiple of 2^-24; rounding to nearest even happens in `rounded`.
-            return sign | UInt16((magnitude * 0x1p24).rounded(.toNearestOrEven))
-        }
-        let exponent = Int((bits >> 23) & 0xFF) - 112
-        var mantissa = bits & 0x7F_FFFF
-        var half = UInt32(exponent) << 10 | (mantissa >> 13)
-        mantissa &= 0x1FFF
-        if mantissa > 0x1000 || (mantissa == 0x1000 && half & 1 == 1) { half += 1 }
-        return sign | UInt16(half)
-    }
-
-    /// bfloat16 bits, rounded to nearest even.
-    var bfloat16Bits: UInt16 {
-        if isNaN { return UInt16(bitPattern >> 16) | 0x40 }
-        let bits = bitPattern
-        return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 }
 
