@@ -97,3 +97,18 @@ import Testing
         #expect(cost == nil)
     }
 }
+
+@Suite struct ConvTransposeOutputPaddingTests {
+    /// Exporters write output_padding with zero entries, e.g. [1, 0]: zero is valid padding.
+    @Test func zeroEntriesInOutputPaddingAreAccepted() throws {
+        let graph = Graph(
+            nodes: [Node(name: "up", opType: "ConvTranspose", inputs: ["x", "w"], outputs: ["y"], attributes: [
+                Attribute("strides", .ints([2, 2])), Attribute("output_padding", .ints([1, 0])),
+            ])],
+            inputs: [Value(name: "x", .float32, [1, 4, 5, 5])], outputs: [Value(name: "y", type: nil)],
+            initializers: [Tensor(name: "w", shape: [4, 2, 3, 3], floats: Array(repeating: 0, count: 72))])
+        let types = try ShapeInference.infer(graph, opsetVersion: 17)
+        // (5 - 1)·2 + 3 + output_padding: 12 along H, 11 along W.
+        #expect(types.type(of: "y")?.staticShape == [1, 2, 12, 11])
+    }
+}

@@ -121,7 +121,7 @@ private func inferConvTranspose(_ ctx: inout InferenceContext) throws(GraphError
     }
     let strides = try spatialInts(ctx, "strides", count: n)
     let dilations = try spatialInts(ctx, "dilations", count: n)
-    let outputPadding = try spatialInts(ctx, "output_padding", count: n, default: 0)
+    let outputPadding = try spatialInts(ctx, "output_padding", count: n, default: 0, minimum: 0)
     let padding = try WindowPadding(ctx, spatialRank: n)
     let spatial = (0..<n).map { i -> Dim in
         let effectiveKernel = (kernel[i] - 1) * dilations[i] + 1

@@ -185,10 +185,12 @@ func floorDivide(_ a: Int, _ b: Int) -> Int {
 }
 
 /// Reads a per-spatial-axis integer attribute (`strides`, `dilations`), defaulting to 1s.
-func spatialInts(_ ctx: InferenceContext, _ name: String, count n: Int, default fallback: Int = 1) throws(GraphError) -> [Int] {
+func spatialInts(
+    _ ctx: InferenceContext, _ name: String, count n: Int, default fallback: Int = 1, minimum: Int64 = 1
+) throws(GraphError) -> [Int] {
     guard let values = ctx.ints(name) else { return Array(repeating: fallback, count: n) }
     guard values.count == n else { throw ctx.invalidAttribute(name, "has \(values.count) values, expected \(n)") }
-    guard values.allSatisfy({ $0 > 0 }) else { throw ctx.invalidAttribute(name, "must be positive, got \(values)") }
+    guard values.allSatisfy({ $0 >= minimum }) else { throw ctx.invalidAttribute(name, "must be at least \(minimum), got \(values)") }
     return values.map(Int.init)
 }
 
