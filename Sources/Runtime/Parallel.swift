@@ -1,7 +1,7 @@
 import Dispatch
 
-/// Splits loops across threads. The session sets BLAS to the same thread count and never runs a
-/// BLAS call inside a parallel loop, so the two never oversubscribe the cores.
+/// Splits loops across threads. BLAS itself runs single-threaded (its spinning workers competed
+/// with these loops for the cores); kernels split large products across threads themselves.
 public enum Parallel {
     /// Calls `body(range)` on disjoint chunks covering `0..<count`, on up to `threads` threads.
     /// Chunks hold at least `grain` iterations, so tiny loops stay on the calling thread.

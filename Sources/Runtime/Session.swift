@@ -3,7 +3,7 @@ import Graph
 
 /// Options for running a model.
 public struct SessionOptions: Sendable {
-    /// Threads for kernels and BLAS (default: every core).
+    /// Threads for kernels, which also split BLAS products across them (default: every core).
     public var threads: Int
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -87,7 +87,8 @@ public final class Session: @unchecked Sendable {
         }
         self.kernels = kernels
         self.constants = constants
-        BLAS.setThreads(options.threads)
+        // Kernels split BLAS products across the session's threads themselves (see Parallel).
+        BLAS.setThreads(1)
     }
 
     /// Runs the model. `feeds` maps input names to arrays; returns every graph output by name.
