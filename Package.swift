@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Pare",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "convert", targets: ["convert"]),
         .library(name: "Graph", targets: ["Graph"]),

@@ -1,7 +1,7 @@
-import Dispatch
 
-/// Splits loops across threads. BLAS itself runs single-threaded (its spinning workers competed
-/// with these loops for the cores); kernels split large products across threads themselves.
+/// Splits loops across threads (the persistent workers of `WorkerPool`). BLAS itself runs
+/// single-threaded (its spinning workers competed with these loops for the cores); kernels
+/// split large products across threads themselves.
 public enum Parallel {
     /// Calls `body(range)` on disjoint chunks covering `0..<count`, on up to `threads` threads.
     /// Chunks hold at least `grain` iterations, so tiny loops stay on the calling thread.
@@ -13,15 +13,10 @@ public enum Parallel {
             return
         }
         let chunkSize = (count + workers - 1) / workers
-        // Chunks are disjoint and concurrentPerform returns only when all are done, so the body
-        // (which typically writes through raw pointers) may run concurrently without being Sendable.
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let start = w * chunkSize
-                let end = min(count, start + chunkSize)
-                if start < end { shared.value(start..<end) }
-            }
+        WorkerPool.shared.run(workers, threads: workers) { w in
+            let start = w * chunkSize
+            let end = min(count, start + chunkSize)
+            if start < end { body(start..<end) }
         }
     }
 
@@ -31,10 +26,4 @@ public enum Parallel {
             for i in range { body(i) }
         }
     }
-}
-
-/// Carries a value across a concurrency boundary the compiler cannot check.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -5,10 +5,23 @@ import Graph
 public struct SessionOptions: Sendable {
     /// Threads for kernels, which also split BLAS products across them (default: every core).
     public var threads: Int
+    /// Fuse a Conv with the BatchNormalization, residual Add and activation after it (see
+    /// ConvFusion). Off, every node runs as its own kernel.
+    public var fusesConvolutions: Bool
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, fusesConvolutions: Bool = true) {
         self.threads = max(1, threads)
+        self.fusesConvolutions = fusesConvolutions
     }
+}
+
+/// The time one node took in a profiled run.
+public struct NodeTiming: Sendable, Hashable {
+    /// The node's display name.
+    public let node: String
+    /// The op it ran as (fused ops joined with "+").
+    public let operation: String
+    public let seconds: Double
 }
 
 /// Runs a model on the CPU. Kernels and constants are prepared once; a plan (schedule, shapes,
@@ -24,6 +37,8 @@ public final class Session: @unchecked Sendable {
     private let order: [Int]
     private let valueIDs: [String: Int]
     private let kernels: [Int: any Kernel]
+    /// What fused nodes stand for ("Conv+BatchNormalization+Relu"), by node index.
+    private let labels: [Int: String]
     /// Values known before any input arrives: initializers and everything computed from them alone.
     private let constants: [Int: NDArray]
     private var plans: [[String: [Int]]: ExecutionPlan] = [:]
@@ -43,6 +58,8 @@ public final class Session: @unchecked Sendable {
             graph.nodes[i].inputs += reads
             outerScopeInputs[i] = reads
         }
+        let fused = options.fusesConvolutions ? ConvFusion.fuse(&graph, opsetVersion: model.defaultOpsetVersion) : [:]
+        labels = fused.mapValues(\.label)
         self.graph = graph
         inputs = graph.runtimeInputs
         outputs = graph.outputs
@@ -75,7 +92,7 @@ public final class Session: @unchecked Sendable {
             let constantInputs = node.inputs.map { $0.isEmpty ? nil : constants[ids[$0]!] }
             let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
                                              outerScopeInputs: outerScopeInputs[i] ?? [])
-            let kernel = try KernelRegistry.factory(for: node)!(context)
+            let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
             kernels[i] = kernel
             // A node fed only by constants runs now, once, and its outputs become constants.
             let allConstant = node.inputs.allSatisfy { $0.isEmpty || constants[ids[$0]!] != nil }
@@ -93,6 +110,17 @@ public final class Session: @unchecked Sendable {
 
     /// Runs the model. `feeds` maps input names to arrays; returns every graph output by name.
     public func run(_ feeds: [String: NDArray]) throws -> [String: NDArray] {
+        try execute(feeds, timings: nil)
+    }
+
+    /// Runs the model like `run`, and also measures every scheduled node.
+    public func profile(_ feeds: [String: NDArray]) throws -> (outputs: [String: NDArray], timings: [NodeTiming]) {
+        var timings: [NodeTiming] = []
+        let outputs = try execute(feeds, timings: &timings)
+        return (outputs, timings)
+    }
+
+    private func execute(_ feeds: [String: NDArray], timings: UnsafeMutablePointer<[NodeTiming]>?) throws -> [String: NDArray] {
         let shapes = try checkFeeds(feeds)
         let plan = try self.plan(for: shapes)
         var values = [NDArray?](repeating: nil, count: valueIDs.count)
@@ -106,7 +134,13 @@ public final class Session: @unchecked Sendable {
             let node = graph.nodes[step.node]
             let inputs = step.inputs.map { $0 < 0 ? nil : values[$0] }
             let context = KernelContext(slots: step.slots, arena: arena, threads: options.threads, node: node)
+            let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let results = try Self.execute(step.kernel, node: node, inputs: inputs, context: context)
+            if let timings {
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let operation = labels[step.node] ?? (node.isDefaultDomain ? node.opType : "\(node.domain).\(node.opType)")
+                timings.pointee.append(NodeTiming(node: node.displayName, operation: operation, seconds: seconds))
+            }
             for (id, value) in zip(step.outputs, results) where id >= 0 { values[id] = value }
             for id in step.release { values[id] = nil }
         }

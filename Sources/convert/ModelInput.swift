@@ -126,12 +126,17 @@ struct ThreadOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Threads for kernels and BLAS (default: every core).", valueName: "N"))
     var threads: Int?
 
+    @Flag(name: .customLong("no-fusion"), help: "Run every node as its own kernel (no Conv+BatchNormalization+activation fusion).")
+    var noFusion = false
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     var sessionOptions: SessionOptions {
-        threads.map { SessionOptions(threads: $0) } ?? SessionOptions()
+        var options = SessionOptions(fusesConvolutions: !noFusion)
+        if let threads { options.threads = max(1, threads) }
+        return options
     }
 }
 

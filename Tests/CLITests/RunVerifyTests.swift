@@ -93,6 +93,30 @@ struct RunVerifyTests {
         #expect(pattern.firstMatch(in: String(line), range: NSRange(line.startIndex..., in: line)) != nil, "\(line)")
     }
 
+    @Test("--profile prints time per op with fused convs, and every node in --json; --no-fusion runs them apart")
+    func profile() throws {
+        let text = try CLI.run(["run", CLI.sample("resnet_mini.onnx"), "--random-inputs", "--profile", "--threads", "1"])
+        #expect(text.status == 0, "\(text.stderr)")
+        for expected in ["profile over 1 run", "ms per run", "slowest nodes", "Conv+BatchNormalization+Relu"] {
+            #expect(text.stdout.contains(expected), "missing \(expected) in \(text.stdout)")
+        }
+        func operations(_ extra: [String]) throws -> [String] {
+            let json = try CLI.run(["run", CLI.sample("resnet_mini.onnx"), "--random-inputs", "--profile", "--json", "--repeat", "2"] + extra)
+            #expect(json.status == 0, "\(json.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let profile = try #require(object["profile"] as? [String: Any])
+            #expect(profile["runs"] as? Int == 2)
+            let nodes = try #require(profile["nodes"] as? [[String: Any]])
+            #expect(nodes.allSatisfy { ($0["ms"] as? Double ?? -1) >= 0 })
+            return nodes.compactMap { $0["operation"] as? String }
+        }
+        let fused = try operations([])
+        let separate = try operations(["--no-fusion"])
+        #expect(fused.contains("Conv+BatchNormalization+Add+Relu"), "\(fused)")
+        #expect(separate.contains("BatchNormalization") && !separate.contains { $0.contains("+") }, "\(separate)")
+        #expect(separate.count > fused.count)
+    }
+
     @Test("verify of a model against itself passes with exit 0, with mask metrics for the U-Net")
     func verifyItself() throws {
         let unet = CLI.sample("unet_thesis.onnx")

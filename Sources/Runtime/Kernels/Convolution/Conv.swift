@@ -16,8 +16,19 @@ struct ConvKernel: Kernel {
     let bias: NDArray?
     /// For a constant 3×3 float weight: its Winograd transform, made on first use.
     let winograd: WinogradWeights?
+    /// What fused nodes add to the output (see ConvFusion).
+    var epilogue: ConvEpilogue?
 
-    static func make(_ context: KernelBuildContext) throws -> any Kernel {
+    static func make(_ context: KernelBuildContext) throws -> any Kernel { try build(context) }
+
+    /// The kernel for a Conv node into which session creation fused the work of `epilogue`.
+    static func make(_ context: KernelBuildContext, epilogue: ConvEpilogue) throws -> any Kernel {
+        var kernel = try build(context)
+        kernel.epilogue = epilogue
+        return kernel
+    }
+
+    private static func build(_ context: KernelBuildContext) throws -> ConvKernel {
         let group = Int(clamping: context.node.int("group", default: 1))
         guard group >= 1 else { throw context.invalid("group must be ≥ 1, got \(group)") }
         let weight = context.constant(1).map(HalfBridge.widenedIfHalf)
@@ -44,12 +55,21 @@ struct ConvKernel: Kernel {
         let geometry = try WindowGeometry(node: context.node, input: Array(x.shape.dropFirst(2)), output: Array(shape.dropFirst(2)),
                                           kernel: Array(w.shape.dropFirst(2)), context: context)
         let problem = ConvProblem(batch: x.shape[0], inputChannels: cin, outputChannels: cout, group: group, geometry: geometry)
+        var summand: NDArray?
+        if epilogue?.addsSummand == true {
+            guard inputs.count > 3, let z = inputs[3], z.elementType == .float32, z.shape == shape else {
+                throw context.failure("the fused residual input must be float32 of the output's shape \(formatShape(shape)), got \(inputs.count > 3 ? inputs[3].map { "\($0.elementType) \(formatShape($0.shape))" } ?? "none" : "none")")
+            }
+            summand = z
+        }
+        if epilogue != nil && type != .float32 { throw context.failure("a fused Conv runs on float32 only, got \(type)") }
         let y = context.output(0, type, shape)
         switch type {
         case .float32:
             problem.runFloat(x: x.pointer(as: Float.self), w: (weight ?? w).pointer(as: Float.self),
                              bias: (bias ?? b)?.pointer(as: Float.self), y: y.pointer(as: Float.self),
-                             winograd: weight == nil ? nil : winograd, threads: context.threads)
+                             winograd: weight == nil ? nil : winograd, threads: context.threads,
+                             finish: epilogue?.bound(summand: summand?.pointer(as: Float.self)))
         case .float64:
             problem.run(x: x.pointer(as: Double.self), w: w.pointer(as: Double.self),
                         bias: b?.pointer(as: Double.self), y: y.pointer(as: Double.self), threads: context.threads)
@@ -101,26 +121,30 @@ struct ConvProblem {
     static func shallowColumns(_ outputChannels: Int) -> Int { max(256, (1 << 15) / max(1, outputChannels)) }
 
     /// The float32 conv: Winograd where it applies, else the general paths. `winograd` caches
-    /// the transform of a constant weight.
+    /// the transform of a constant weight; `finish` is a fused epilogue.
     func runFloat(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-        winograd: WinogradWeights?, threads: Int
+        winograd: WinogradWeights?, threads: Int, finish: ConvFinish? = nil
     ) {
         if winogradApplies {
-            runWinograd(x: x, w: w, bias: bias, y: y, cache: winograd, threads: threads)
+            runWinograd(x: x, w: w, bias: bias, y: y, cache: winograd, threads: threads, finish: finish)
         } else {
-            run(x: x, w: w, bias: bias, y: y, threads: threads)
+            run(x: x, w: w, bias: bias, y: y, threads: threads, finish: finish)
         }
     }
 
-    func run<T: MatrixScalar>(x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int) {
+    /// The general conv. A `finish` (fused epilogue) requires T to be Float.
+    func run<T: MatrixScalar>(
+        x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int,
+        finish: ConvFinish? = nil
+    ) {
         let g = geometry
         let inputSize = g.inputSize, outputSize = g.outputSize
         guard batch > 0, outputChannels > 0, outputSize > 0 else { return }
         let cinPerGroup = inputChannels / group, coutPerGroup = outputChannels / group
         let depthwise = group > 1 && cinPerGroup == 1 && g.kernel[0] == 1 && g.input[0] == 1 && g.output[0] == 1
         if depthwise {
-            runDepthwise(x: x, w: w, bias: bias, y: y, threads: threads)
+            runDepthwise(x: x, w: w, bias: bias, y: y, threads: threads, finish: finish)
             return
         }
         BLASThreading.useCallerThreadOnly()
@@ -156,6 +180,10 @@ struct ConvProblem {
             }
             T.parallelGemm(threads: threads, m: coutPerGroup, n: count, k: depth, a: w + gi * coutPerGroup * depth, lda: depth,
                            b: source, ldb: sourceStride, beta: beta, c: groupOutput, ldc: outputSize)
+            if let finish {
+                let first = (n * outputChannels + gi * coutPerGroup) * outputSize + start
+                for c in 0..<coutPerGroup { finish.apply(y, offset: first + c * outputSize, count: count) }
+            }
         }
         let scratchSize = pointwise ? 0 : depth * columnsPerBlock
         if units >= threads {
@@ -246,7 +274,9 @@ struct ConvProblem {
     /// plane. Planes run in parallel. A window three wide (the common 3×3, stride 1 or 2) sums all
     /// its taps per output in one pass; other windows accumulate tap by tap over whole output rows.
     /// Either way the inner loop runs along an output row and vectorizes.
-    func runDepthwise<T: MatrixScalar>(x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int) {
+    func runDepthwise<T: MatrixScalar>(
+        x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int, finish: ConvFinish?
+    ) {
         let g = geometry
         let multiplier = outputChannels / group
         let kernelHeight = g.kernel[1], kernelWidth = g.kernel[2]
@@ -339,6 +369,7 @@ struct ConvProblem {
                     }
                 }
             }
+            finish?.apply(y, offset: p * outputSize, count: outputSize)
         }
     }
 }

@@ -31,7 +31,7 @@ extension ConvProblem {
     /// weights of a constant W (made on first use); without it they are made for this run.
     func runWinograd(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-        cache: WinogradWeights?, threads: Int
+        cache: WinogradWeights?, threads: Int, finish: ConvFinish? = nil
     ) {
         let g = geometry
         let cin = inputChannels, cout = outputChannels
@@ -74,6 +74,11 @@ extension ConvProblem {
             Parallel.chunks(cout, threads: threads, grain: max(1, 8192 / max(1, tiles))) { range in
                 for co in range {
                     transformOutput(m + co * tiles, stride: mStride, tileRows: rows, bias: bias?[co] ?? 0, into: result + co * g.outputSize)
+                    if let finish {
+                        // The output rows this block's tile rows cover (the last tile row may be half outside).
+                        let top = rows.lowerBound * 2, bottom = min(g.output[1], rows.upperBound * 2)
+                        finish.apply(y, offset: (n * cout + co) * g.outputSize + top * g.output[2], count: (bottom - top) * g.output[2])
+                    }
                 }
             }
         }

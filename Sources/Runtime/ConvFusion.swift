@@ -1,0 +1,197 @@
+import Graph
+
+/// Fuses, at session creation, the nodes that follow a Conv into the conv's kernel:
+///
+///     Conv → [BatchNormalization] → [Add(residual)] → [activation]
+///
+/// A BatchNormalization with constant parameters is folded into the conv's weight and bias; a
+/// residual Add whose other operand has the conv output's shape becomes an input the conv adds
+/// to each output block; Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid and Tanh run on
+/// the block while it is in cache. Each fused value must have the next node as its only reader
+/// and must not be a graph output. The rewrite happens on the session's private copy of the
+/// graph; the model itself is not changed (`convert optimize` does that to files).
+enum ConvFusion {
+    /// A fused conv: what its kernel adds, and the ops it stands for ("Conv+BatchNormalization+Relu").
+    struct Fused {
+        var epilogue: ConvEpilogue
+        var label: String
+    }
+
+    /// Rewrites `graph`, returning the fused convs by their node index in the rewritten graph.
+    static func fuse(_ graph: inout Graph, opsetVersion: Int64) -> [Int: Fused] {
+        var constants: [String: Tensor] = [:]
+        for tensor in graph.initializers { constants[tensor.name] = tensor }
+        for node in graph.nodes where node.opType == "Constant" && node.isDefaultDomain {
+            if let value = node.tensor("value"), let output = node.outputs.first { constants[output] = value }
+        }
+        // How many times each value is read, and by which node (meaningful when read once).
+        var readCounts: [String: Int] = [:]
+        var reader: [String: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            for name in node.inputs where !name.isEmpty {
+                readCounts[name, default: 0] += 1
+                reader[name] = i
+            }
+        }
+        let graphOutputs = Set(graph.outputs.map(\.name))
+        // Shapes (symbolic where inputs are) decide whether a residual operand matches the output.
+        let types = try? ShapeInference.infer(graph, opsetVersion: opsetVersion)
+        var usedNames = Set(graph.initializers.map(\.name))
+        for node in graph.nodes { usedNames.formUnion(node.outputs) }
+        usedNames.formUnion(graph.inputs.map(\.name))
+
+        var removed = Set<Int>()
+        /// The node that alone reads `value`, when `value` is not a graph output and that node
+        /// is not already fused into another conv (a residual Add between two conv branches).
+        func soleReader(of value: String) -> Int? {
+            guard readCounts[value] == 1, !graphOutputs.contains(value), let r = reader[value], !removed.contains(r) else { return nil }
+            return r
+        }
+        func floats(_ name: String?) -> [Float]? {
+            guard let name, let tensor = constants[name], tensor.elementType == .float32,
+                  case .bytes(let data) = tensor.storage, data.count == tensor.shape.reduce(1, *) * 4 else { return nil }
+            // The bytes may sit at any alignment (a slice of a mapped file), so they are copied.
+            var values = [Float](repeating: 0, count: data.count / 4)
+            values.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
+            return values
+        }
+        func unique(_ base: String) -> String {
+            var name = base, n = 1
+            while usedNames.contains(name) {
+                n += 1
+                name = "\(base)_\(n)"
+            }
+            usedNames.insert(name)
+            return name
+        }
+
+        var fusedByConv: [Int: Fused] = [:]
+        for c in graph.nodes.indices {
+            let conv = graph.nodes[c]
+            guard conv.opType == "Conv", conv.isDefaultDomain, conv.outputs.count == 1, let x = conv.input(0),
+                  constants[x] == nil, var weight = floats(conv.input(1)),
+                  conv.input(2) == nil || floats(conv.input(2)) != nil else { continue }
+            let outputChannels = constants[conv.inputs[1]]!.shape.first ?? 0
+            var bias = floats(conv.input(2))
+            var current = conv.outputs[0]
+            var label = ["Conv"]
+            var epilogue = ConvEpilogue()
+            var summand: String?
+
+            if let b = soleReader(of: current), let folded = batchNormalization(graph.nodes[b], input: current, channels: outputChannels,
+                                                                                   floats: floats) {
+                let perChannel = weight.count / max(1, outputChannels)
+                for o in 0..<outputChannels {
+                    for k in 0..<perChannel { weight[o * perChannel + k] = Float(Double(weight[o * perChannel + k]) * folded.scale[o]) }
+                }
+                bias = (0..<outputChannels).map { o in Float(Double(bias?[o] ?? 0) * folded.scale[o] + folded.shift[o]) }
+                removed.insert(b)
+                label.append("BatchNormalization")
+                current = graph.nodes[b].outputs[0]
+            }
+            if let a = soleReader(of: current), let types, let other = residual(graph.nodes[a], input: current, types: types),
+               constants[other] == nil {
+                removed.insert(a)
+                label.append("Add")
+                summand = other
+                epilogue.addsSummand = true
+                current = graph.nodes[a].outputs[0]
+            }
+            if let r = soleReader(of: current), let activation = activation(graph.nodes[r], input: current, opsetVersion: opsetVersion,
+                                                                           floats: floats) {
+                removed.insert(r)
+                label.append(graph.nodes[r].opType)
+                epilogue.activation = activation
+                current = graph.nodes[r].outputs[0]
+            }
+            guard label.count > 1 else { continue }
+
+            var node = conv
+            if label.contains("BatchNormalization") {
+                let base = conv.name.isEmpty ? conv.outputs[0] : conv.name
+                let weightName = unique(base + ".fused_weight"), biasName = unique(base + ".fused_bias")
+                graph.initializers.append(Tensor(name: weightName, shape: constants[conv.inputs[1]]!.shape, floats: weight))
+                graph.initializers.append(Tensor(name: biasName, shape: [outputChannels], floats: bias ?? []))
+                node.inputs = [x, weightName, biasName]
+            } else {
+                node.inputs = [x, conv.input(1)!, conv.input(2) ?? ""]
+            }
+            if let summand { node.inputs.append(summand) }
+            node.outputs = [current]
+            graph.nodes[c] = node
+            fusedByConv[c] = Fused(epilogue: epilogue, label: label.joined(separator: "+"))
+        }
+        guard !removed.isEmpty else { return [:] }
+        var fused: [Int: Fused] = [:]
+        var kept: [Node] = []
+        for (i, node) in graph.nodes.enumerated() where !removed.contains(i) {
+            if let f = fusedByConv[i] { fused[kept.count] = f }
+            kept.append(node)
+        }
+        graph.nodes = kept
+        // Folded weights replace the originals; drop originals no remaining node reads.
+        var read = Set(graph.outputs.map(\.name))
+        for node in graph.nodes { read.formUnion(node.inputs) }
+        read.formUnion(graph.inputs.map(\.name))
+        graph.initializers.removeAll { !read.contains($0.name) }
+        return fused
+    }
+
+    /// Per-channel scale and shift of an inference-mode BatchNormalization reading `input`, with
+    /// constant float32 parameters for `channels` channels.
+    private static func batchNormalization(
+        _ node: Node, input: String, channels: Int, floats: (String?) -> [Float]?
+    ) -> (scale: [Double], shift: [Double])? {
+        guard node.opType == "BatchNormalization", node.isDefaultDomain, node.input(0) == input,
+              node.outputs.dropFirst().allSatisfy(\.isEmpty), node.int("training_mode", default: 0) == 0,
+              node.int("spatial", default: 1) == 1,
+              let gamma = floats(node.input(1)), let beta = floats(node.input(2)),
+              let mean = floats(node.input(3)), let variance = floats(node.input(4)),
+              [gamma, beta, mean, variance].allSatisfy({ $0.count == channels }) else { return nil }
+        let epsilon = Double(node.float("epsilon") ?? 1e-5)
+        let scale = (0..<channels).map { Double(gamma[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
+        let shift = (0..<channels).map { Double(beta[$0]) - Double(mean[$0]) * scale[$0] }
+        return (scale, shift)
+    }
+
+    /// The other operand of an Add reading `input`, when it has exactly the type of `input`
+    /// (equal dims, or the same symbols), so the sum has the conv output's shape.
+    private static func residual(_ node: Node, input: String, types: InferredTypes) -> String? {
+        guard node.opType == "Add", node.isDefaultDomain, node.inputs.count == 2, node.outputs.count == 1 else { return nil }
+        let other = node.inputs[0] == input ? node.inputs[1] : node.inputs[0]
+        guard node.inputs.contains(input), other != input, !other.isEmpty,
+              let mine = types.type(of: input), let theirs = types.type(of: other),
+              mine.elementType == .float32, theirs.elementType == .float32,
+              let dims = mine.dims, dims == theirs.dims,
+              dims.allSatisfy({ if case .unknown = $0 { false } else { true } }) else { return nil }
+        return other
+    }
+
+    /// The activation a node applies to `input`, when the conv epilogue can apply it.
+    private static func activation(
+        _ node: Node, input: String, opsetVersion: Int64, floats: (String?) -> [Float]?
+    ) -> ConvEpilogue.Activation? {
+        guard node.isDefaultDomain, node.input(0) == input, node.outputs.count == 1 else { return nil }
+        switch node.opType {
+        case "Relu": return node.inputs.count == 1 ? .relu : nil
+        case "LeakyRelu": return .leakyRelu(alpha: node.float("alpha") ?? 0.01)
+        case "HardSigmoid": return .hardSigmoid(alpha: node.float("alpha") ?? 0.2, beta: node.float("beta") ?? 0.5)
+        case "HardSwish": return .hardSwish
+        case "Sigmoid": return .sigmoid
+        case "Tanh": return .tanh
+        case "Clip":
+            if opsetVersion < 11 { return .clip(lower: node.float("min"), upper: node.float("max")) }
+            var bounds: [Float?] = []
+            for i in 1...2 {
+                guard let name = node.input(i) else {
+                    bounds.append(nil)
+                    continue
+                }
+                guard let value = floats(name), value.count == 1 else { return nil }
+                bounds.append(value[0])
+            }
+            return .clip(lower: bounds[0], upper: bounds[1])
+        default: return nil
+        }
+    }
+}
