@@ -22,11 +22,15 @@ struct ClipKernel: Kernel {
         func visit<A: ElementArithmetic>(_ arithmetic: A.Type) {
             let lo = lower.map { $0.pointer(as: A.Value.self)[0] } ?? lowerAttribute.map { A.fromDouble(Double($0)) }
             let hi = upper.map { $0.pointer(as: A.Value.self)[0] } ?? upperAttribute.map { A.fromDouble(Double($0)) }
-            elementwiseMap(x.pointer(as: A.Value.self), out.pointer(as: A.Value.self), count: x.count, threads: threads) { v in
-                var r = v
-                if let lo { r = A.maximum(r, lo) }
-                if let hi { r = A.minimum(r, hi) }
-                return r
+            let source = x.pointer(as: A.Value.self), target = out.pointer(as: A.Value.self)
+            // One loop per combination of bounds, with no optional left inside it.
+            Parallel.chunks(x.count, threads: threads, grain: elementwiseGrain) { range in
+                switch (lo, hi) {
+                case let (lo?, hi?): for i in range { target[i] = A.minimum(A.maximum(source[i], lo), hi) }
+                case let (lo?, nil): for i in range { target[i] = A.maximum(source[i], lo) }
+                case let (nil, hi?): for i in range { target[i] = A.minimum(source[i], hi) }
+                case (nil, nil): for i in range { target[i] = source[i] }
+                }
             }
         }
     }
