@@ -157,6 +157,10 @@ struct ReferenceConvolution {
         ConvCase(channels: 5, outputChannels: 5, group: 5, input: [9, 17], kernel: [3, 5], dilations: [2, 1], pads: [2, 2, 0, 1]),
         // Depthwise 3×3 (the one-pass path) with symmetric and lopsided padding.
         ConvCase(channels: 4, outputChannels: 4, group: 4, input: [10, 9], kernel: [3, 3], pads: [1, 1, 1, 1]),
+        // Rows wide enough for the 8-wide SIMD depthwise loop and its scalar tail; asymmetric pads.
+        ConvCase(channels: 4, outputChannels: 4, group: 4, input: [7, 37], kernel: [3, 3], pads: [0, 1, 2, 0]),
+        ConvCase(batch: 2, channels: 3, outputChannels: 6, group: 3, input: [9, 41], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1]),
+        ConvCase(channels: 2, outputChannels: 2, group: 2, input: [5, 26], kernel: [3, 3], strides: [2, 2]),
         ConvCase(channels: 3, outputChannels: 3, group: 3, input: [8, 11], kernel: [3, 3], strides: [1, 2], pads: [0, 2, 1, 0], bias: false),
         // Winograd F(2×2, 3×3): odd output sizes, batch 2; lopsided padding; several tile blocks.
         ConvCase(batch: 2, channels: 32, outputChannels: 16, input: [13, 11], kernel: [3, 3], pads: [1, 1, 1, 1]),

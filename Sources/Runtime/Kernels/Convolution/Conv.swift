@@ -120,6 +120,12 @@ struct ConvProblem {
     static let shallowDepth = 64
     static func shallowColumns(_ outputChannels: Int) -> Int { max(256, (1 << 15) / max(1, outputChannels)) }
 
+    /// One input channel per group, over 1-D or 2-D planes.
+    var isDepthwise: Bool {
+        let g = geometry
+        return group > 1 && inputChannels == group && g.kernel[0] == 1 && g.input[0] == 1 && g.output[0] == 1
+    }
+
     /// The float32 conv: Winograd where it applies, else the general paths. `winograd` caches
     /// the transform of a constant weight; `finish` is a fused epilogue.
     func runFloat(
@@ -128,6 +134,8 @@ struct ConvProblem {
     ) {
         if winogradApplies {
             runWinograd(x: x, w: w, bias: bias, y: y, cache: winograd, threads: threads, finish: finish)
+        } else if isDepthwise && depthwise3x3Applies {
+            runDepthwise3x3(x: x, w: w, bias: bias, y: y, threads: threads, finish: finish)
         } else {
             run(x: x, w: w, bias: bias, y: y, threads: threads, finish: finish)
         }
@@ -142,8 +150,7 @@ struct ConvProblem {
         let inputSize = g.inputSize, outputSize = g.outputSize
         guard batch > 0, outputChannels > 0, outputSize > 0 else { return }
         let cinPerGroup = inputChannels / group, coutPerGroup = outputChannels / group
-        let depthwise = group > 1 && cinPerGroup == 1 && g.kernel[0] == 1 && g.input[0] == 1 && g.output[0] == 1
-        if depthwise {
+        if isDepthwise {
             runDepthwise(x: x, w: w, bias: bias, y: y, threads: threads, finish: finish)
             return
         }
