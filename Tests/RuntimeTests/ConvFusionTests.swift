@@ -166,4 +166,22 @@ import Testing
         #expect(result.labels == ["Conv", "Add", "Conv", "Add", "Conv", "BatchNormalization"])
         #expect(result.error == 0)
     }
+
+    @Test("a residual fed with sizes that break its declared symbols is an error naming the conv, not a wrong sum")
+    func residualShapeMismatchIsAnError() throws {
+        var b = Builder()
+        b.conv("x", "c", cin: 3, cout: 4, kernel: [1, 1])
+        b.node("Add", ["c", "z"], "y")
+        let symbolic: [Dim] = [.known(1), .known(4), .symbol("H"), .symbol("W")]
+        var model = b.model(inputs: [("x", [1, 3, 5, 5]), ("z", [1, 4, 5, 5])], outputs: ["y"])
+        model.graph.inputs = [Value(name: "x", .float32, [.known(1), .known(3), .symbol("H"), .symbol("W")]),
+                              Value(name: "z", .float32, symbolic)]
+        let session = try Session(model: model, options: SessionOptions(threads: 1))
+        #expect(try session.profile(["x": input([1, 3, 5, 5]), "z": input([1, 4, 5, 5])]).timings.map(\.operation) == ["Conv+Add"])
+        #expect {
+            _ = try session.run(["x": input([1, 3, 5, 5]), "z": input([1, 4, 1, 5])])
+        } throws: { error in
+            "\(error)".contains("c (Conv)") && "\(error)".contains("fused residual") && "\(error)".contains("got float32 1×4×1×5")
+        }
+    }
 }

@@ -40,15 +40,15 @@ struct ConvFinish {
         }
         guard let activation else { return }
         switch activation {
-        case .relu: map(p, count, ReluOp())
-        case .leakyRelu(let alpha): map(p, count, LeakyReluOp(alpha: alpha))
+        case .relu: map(p, count, NumericUnary<ReluOp, FloatArithmetic>(op: ReluOp()))
+        case .leakyRelu(let alpha): map(p, count, RealUnary<LeakyReluOp, FloatArithmetic>(op: LeakyReluOp(alpha: alpha)))
         case .clip(let lower, let upper):
             if let lower { for i in 0..<count { p[i] = FloatArithmetic.maximum(p[i], lower) } }
             if let upper { for i in 0..<count { p[i] = FloatArithmetic.minimum(p[i], upper) } }
-        case .hardSigmoid(let alpha, let beta): map(p, count, HardSigmoidOp(alpha: alpha, beta: beta))
-        case .hardSwish: map(p, count, HardSwishOp())
-        case .sigmoid: map(p, count, SigmoidOp())
-        case .tanh: map(p, count, TanhOp())
+        case .hardSigmoid(let alpha, let beta): map(p, count, RealUnary<HardSigmoidOp, FloatArithmetic>(op: HardSigmoidOp(alpha: alpha, beta: beta)))
+        case .hardSwish: map(p, count, RealUnary<HardSwishOp, FloatArithmetic>(op: HardSwishOp()))
+        case .sigmoid: map(p, count, RealUnary<SigmoidOp, FloatArithmetic>(op: SigmoidOp()))
+        case .tanh: map(p, count, RealUnary<TanhOp, FloatArithmetic>(op: TanhOp()))
         }
     }
 
@@ -61,12 +61,7 @@ struct ConvFinish {
     }
 
     @inline(__always)
-    private func map<Op: RealUnaryOp>(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ op: Op) {
-        for i in 0..<count { p[i] = op.apply(p[i], FloatArithmetic.self) }
-    }
-
-    @inline(__always)
-    private func map<Op: NumericUnaryOp>(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ op: Op) {
-        for i in 0..<count { p[i] = op.apply(p[i], FloatArithmetic.self) }
+    private func map<F: UnaryFunction>(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ f: F) where F.Input == Float, F.Output == Float {
+        for i in 0..<count { p[i] = f(p[i]) }
     }
 }
