@@ -8,13 +8,14 @@ struct Convert: ParsableCommand {
         abstract: "Compress, count, convert and verify neural networks given as ONNX.",
         discussion: """
             convert model.onnx --to onnx -o out.onnx     re-encode a model
+            convert optimize model.onnx -o out.onnx --report
             convert count-flops model.onnx --input-shape input=1x3x320x480
             convert inspect model.onnx
             convert run model.onnx --inputs in.npz --outputs out.npz
             convert verify original.onnx converted.onnx --inputs in.npz
             """,
         version: PareVersion.string,
-        subcommands: [ExportCommand.self, CountFlopsCommand.self, InspectCommand.self, RunCommand.self, VerifyCommand.self],
+        subcommands: [ExportCommand.self, OptimizeCommand.self, CountFlopsCommand.self, InspectCommand.self, RunCommand.self, VerifyCommand.self],
         defaultSubcommand: ExportCommand.self
     )
 

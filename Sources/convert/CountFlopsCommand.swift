@@ -20,9 +20,17 @@ struct CountFlopsCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Flag(help: "Count the model as deployed: after the standard optimize pipeline (freeze, folding, BatchNorm folding, no-op removal).")
+    var afterFreeze = false
+
     func run() throws {
-        let model = try ModelInput.load(input)
-        let result = try Counting.count(model, inputShapes: try shapes.shapes(for: model.graph))
+        var model = try ModelInput.load(input)
+        let inputShapes = try shapes.shapes(for: model.graph)
+        if afterFreeze {
+            let report = try Pipeline.standard.run(on: &model, context: PassContext(opsetVersion: model.defaultOpsetVersion, inputShapes: inputShapes))
+            Stderr.note("counting after the optimize pipeline: \(report.nodesBefore) → \(report.nodesAfter) nodes")
+        }
+        let result = try Counting.count(model, inputShapes: inputShapes)
         for note in result.notes { Stderr.note(note) }
         if json {
             var output = result

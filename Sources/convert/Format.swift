@@ -64,6 +64,11 @@ enum Stderr {
     static func note(_ message: String) {
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
+
+    /// A line of progress for long work.
+    static func progress(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
 }
 
 /// A failure that is not about the command line's syntax, so no usage text follows it.

@@ -32,8 +32,15 @@ private func inferSize(_ ctx: inout InferenceContext) throws(GraphError) {
     if let x = ctx.inputDims(0) { ctx.setSymbolic(0, [Dim.product(x)]) }
 }
 
-/// The tensor a `Constant` node holds, from whichever `value*` attribute it has.
-func constantTensor(_ node: Node) -> Tensor? {
+extension Node {
+    /// The tensor a `Constant` node holds, from whichever `value*` attribute it has, named after
+    /// the node's output; nil when it has none (or a sparse value that cannot be densified).
+    public var constantValue: Tensor? {
+        constantTensor(self)
+    }
+}
+
+private func constantTensor(_ node: Node) -> Tensor? {
     let name = node.outputs.first ?? ""
     for attribute in node.attributes {
         switch (attribute.name, attribute.value) {
