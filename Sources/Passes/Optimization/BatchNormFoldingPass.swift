@@ -14,7 +14,7 @@ public struct BatchNormFoldingPass: Pass {
 
     public func run(on graph: inout Graph, context: PassContext) throws -> PassReport {
         var report = PassReport(pass: name)
-        var editor = GraphEditor(graph, context: context)
+        var editor = GraphEditor(taking: &graph, context: context)
         for i in editor.liveIndices where editor.node(i).opType == "BatchNormalization" && editor.node(i).isDefaultDomain {
             guard let affine = ChannelAffine(batchNorm: editor.node(i), editor) else { continue }
             let bn = editor.node(i)
@@ -71,7 +71,7 @@ struct ChannelAffine {
     /// its weights are not constants.
     func foldIntoProducer(_ p: Int, _ editor: inout GraphEditor) -> Bool {
         let node = editor.node(p)
-        guard node.isDefaultDomain, let weight = node.input(1).flatMap(editor.constant),
+        guard node.isDefaultDomain, let weight = node.input(1).flatMap(editor.constantLayout),
               RealTensor.supportedTypes.contains(weight.elementType) else { return false }
         switch node.opType {
         case "Conv", "ConvTranspose":
@@ -99,9 +99,8 @@ struct ChannelAffine {
             } else {
                 factors = scale
             }
-            guard let scaled = WeightScaling.scaled(weight, block: transposed ? block : inner * block, factors: factors) else { return false }
+            guard editor.rescaleConstantInput(node: p, slot: 1, block: transposed ? block : inner * block, factors: factors, suffix: "_folded") else { return false }
             let newBias = (0..<channels).map { (bias?.values[$0] ?? 0) * scale[$0] + shift[$0] }
-            editor.replaceConstantInput(node: p, slot: 1, with: scaled, suffix: "_folded")
             // A pure scaling of a conv without bias needs no bias.
             if bias == nil && shift.allSatisfy({ $0 == 0 }) { return true }
             editor.replaceConstantInput(node: p, slot: 2, with: RealTensor(elementType: weight.elementType, shape: [channels], values: newBias).tensor(name: ""),
@@ -116,7 +115,7 @@ struct ChannelAffine {
 
     /// Gemm: Y = α·A·B + β·C, normalized per column n: B's column n scales by scale[n] and the
     /// new C = scale·β·C + shift, with β = 1.
-    private func foldIntoGemm(_ p: Int, weight: Tensor, _ editor: inout GraphEditor) -> Bool {
+    private func foldIntoGemm(_ p: Int, weight: (elementType: ElementType, shape: [Int]), _ editor: inout GraphEditor) -> Bool {
         let node = editor.node(p)
         guard weight.shape.count == 2 else { return false }
         let transB = node.int("transB", default: 0) != 0
@@ -128,12 +127,14 @@ struct ChannelAffine {
             guard let given = editor.constant(name).flatMap(RealTensor.init), given.shape.count <= 2 else { return false }
             c = given
         }
-        // Transposed, B is n×k: a row per output column; else k×n: the column is index mod n.
-        guard let scaled = transB ? WeightScaling.scaled(weight, block: k, factors: scale)
-                                  : WeightScaling.scaled(weight, block: 1, factors: Array((0..<k).map { _ in scale }.joined())) else { return false }
         let rows = c.map { $0.shape.count == 2 ? $0.shape[0] : 1 } ?? 1
         let columnsOfC = c.map { $0.shape.last ?? 1 } ?? 1
         guard columnsOfC == 1 || columnsOfC == n else { return false }
+        // Checks done: from here on the fold changes the weights.
+        // Transposed, B is n×k: a row per output column; else k×n: the column is index mod n.
+        guard transB ? editor.rescaleConstantInput(node: p, slot: 1, block: k, factors: scale, suffix: "_folded")
+                     : editor.rescaleConstantInput(node: p, slot: 1, block: 1, factors: Array((0..<k).map { _ in scale }.joined()), suffix: "_folded")
+        else { return false }
         var values = [Double](repeating: 0, count: rows * n)
         for r in 0..<rows {
             for column in 0..<n {
@@ -142,7 +143,6 @@ struct ChannelAffine {
             }
         }
         let shape = c?.shape.count == 2 ? [rows, n] : [n]
-        editor.replaceConstantInput(node: p, slot: 1, with: scaled, suffix: "_folded")
         editor.replaceConstantInput(node: p, slot: 2, with: RealTensor(elementType: weight.elementType, shape: shape, values: values).tensor(name: ""),
                                     suffix: node.input(2) == nil ? "_bias" : "_folded")
         editor.setAttribute(node: p, Attribute("beta", .float(1)))
@@ -154,8 +154,9 @@ struct ChannelAffine {
     /// added to its bias.
     func foldIntoFollowingConv(_ c: Int, _ editor: inout GraphEditor) -> Bool {
         let node = editor.node(c)
-        guard node.opType == "Conv", node.isDefaultDomain, let weight = node.input(1).flatMap(editor.constant),
-              RealTensor.supportedTypes.contains(weight.elementType), weight.shape.count >= 3 else { return false }
+        guard node.opType == "Conv", node.isDefaultDomain, let weight = node.input(1).flatMap(editor.constantLayout),
+              RealTensor.supportedTypes.contains(weight.elementType), weight.shape.count >= 3,
+              let weightValues = node.input(1).flatMap(editor.constant) else { return false }
         let group = Int(node.int("group", default: 1))
         let kernel = weight.shape.dropFirst(2)
         let autoPad = node.string("auto_pad") ?? "NOTSET"
@@ -171,10 +172,10 @@ struct ChannelAffine {
         // Run r of the weight is (output o, input j of its group): input channel (o / (Cout/g))·(Cin/g) + j.
         func channel(_ run: Int) -> Int { (run / inner / perGroupOut) * inner + run % inner }
         let block = kernel.reduce(1, *)
-        guard let sums = WeightScaling.blockSums(weight, block: block),
-              let scaled = WeightScaling.scaled(weight, block: block, factors: (0..<(outputs * inner)).map { scale[channel($0)] }) else { return false }
+        guard let sums = WeightScaling.blockSums(weightValues, block: block),
+              editor.rescaleConstantInput(node: c, slot: 1, block: block, factors: (0..<(outputs * inner)).map { scale[channel($0)] }, suffix: "_folded")
+        else { return false }
         for (run, sum) in sums.enumerated() { bias[run / inner] += sum * shift[channel(run)] }
-        editor.replaceConstantInput(node: c, slot: 1, with: scaled, suffix: "_folded")
         editor.replaceConstantInput(node: c, slot: 2, with: RealTensor(elementType: weight.elementType, shape: [outputs], values: bias).tensor(name: ""),
                                     suffix: node.input(2) == nil ? "_bias" : "_folded")
         return true

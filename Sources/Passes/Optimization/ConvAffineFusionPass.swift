@@ -11,7 +11,7 @@ public struct ConvAffineFusionPass: Pass {
 
     public func run(on graph: inout Graph, context: PassContext) throws -> PassReport {
         var report = PassReport(pass: name)
-        var editor = GraphEditor(graph, context: context)
+        var editor = GraphEditor(taking: &graph, context: context)
         for i in editor.liveIndices {
             let node = editor.node(i)
             guard node.isDefaultDomain, ["Add", "Sub", "Mul", "Div"].contains(node.opType), node.inputs.count == 2,
@@ -39,7 +39,7 @@ public struct ConvAffineFusionPass: Pass {
     /// The per-channel map `op` with constant `k` applies to the producer's output, or nil when
     /// `k` does not broadcast along the channel axis alone (or divides by zero).
     private static func affine(_ op: String, _ k: RealTensor, producer: Node, _ editor: GraphEditor) -> ChannelAffine? {
-        guard let weight = producer.input(1).flatMap(editor.constant) else { return nil }
+        guard let weight = producer.input(1).flatMap(editor.constantLayout) else { return nil }
         let rank: Int, channels: Int
         switch producer.opType {
         case "Conv":

@@ -1,3 +1,4 @@
+import Foundation
 import Graph
 
 /// A graph under rewrite, with use-def lookups kept current as nodes are redirected, renamed and
@@ -16,6 +17,13 @@ struct GraphEditor {
     private var initializerIndex: [String: Int] = [:]
     private(set) var removed: Set<Int> = []
     private var usedNames: Set<String> = []
+
+    /// An editor that takes over `graph`, leaving it empty until `finish()`: with no second
+    /// reference to its tensors, weights can be rewritten in place.
+    init(taking graph: inout Graph, context: PassContext) {
+        self.init(graph, context: context)
+        graph = Graph()
+    }
 
     init(_ graph: Graph, context: PassContext) {
         self.graph = graph
@@ -49,6 +57,12 @@ struct GraphEditor {
     }
 
     func isConstant(_ name: String) -> Bool { constant(name) != nil }
+
+    /// The element type and shape of the constant `name`, without holding its bytes.
+    func constantLayout(_ name: String) -> (elementType: ElementType, shape: [Int])? {
+        guard !name.isEmpty, let i = initializerIndex[name], constant(name) != nil else { return nil }
+        return (graph.initializers[i].elementType, graph.initializers[i].shape)
+    }
 
     /// Nodes reading `name` (top level).
     func readers(of name: String) -> Set<Int> { readers[name] ?? [] }
@@ -104,6 +118,34 @@ struct GraphEditor {
         }
         setInitializer(value)
         setInput(node: i, slot: slot, to: value.name)
+    }
+
+    /// Multiplies the constant at input `slot` of node `i` per run of `block` elements by
+    /// `factors` (see `WeightScaling`): in place when the node is its only reader, so a large
+    /// weight is not copied; else into a new constant under a fresh name. False, changing
+    /// nothing, when the input is not a float constant of that size.
+    mutating func rescaleConstantInput(node i: Int, slot: Int, block: Int, factors: [Double], suffix: String) -> Bool {
+        guard let name = graph.nodes[i].input(slot), let index = initializerIndex[name], constant(name) != nil else { return false }
+        var original = graph.initializers[index]
+        guard case .bytes(var data) = original.storage else { return false }
+        original.storage = .bytes(Data())
+        let exclusive = readers(of: name) == [i] && !graphOutputs.contains(name) && !subgraphReads.contains(name) && !graphInputs.contains(name)
+        if exclusive {
+            // Drop the graph's reference first, so the bytes have one owner and scale in place.
+            graph.initializers[index].storage = .bytes(Data())
+        }
+        let scaled = WeightScaling.scale(&data, elementType: original.elementType, count: original.elementCount, block: block, factors: factors)
+        if exclusive {
+            graph.initializers[index].storage = .bytes(data)
+            return scaled
+        }
+        guard scaled else { return false }
+        var copy = original
+        copy.storage = .bytes(data)
+        copy.name = freshName(name + suffix)
+        setInitializer(copy)
+        setInput(node: i, slot: slot, to: copy.name)
+        return true
     }
 
     /// Points input `slot` of node `i` at `name` (appending absent optional inputs as needed).

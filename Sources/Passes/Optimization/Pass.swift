@@ -63,13 +63,15 @@ public struct PassReport: Sendable, Hashable, Codable {
     /// True when the pass changed the graph.
     public var changed: Bool { nodesRemoved > 0 || nodesAdded > 0 || constantsFolded > 0 || rewrites > 0 || bytesSaved != 0 }
 
-    /// Fills the node and byte counts by comparing the graph before and after the pass, per op
-    /// type: a node that is rewritten in place (a conv that absorbed a BatchNorm) counts as neither.
-    public mutating func measure(before: Graph, after: Graph) {
-        let old = GraphSize.opCounts(before), new = GraphSize.opCounts(after)
+    /// Fills the node and byte counts from the graph's op counts and constant bytes before the
+    /// pass (`GraphSize`) and the graph after it, per op type: a node rewritten in place (a conv
+    /// that absorbed a BatchNorm) counts as neither removed nor added. Only the figures are
+    /// kept, not the graph, so a pass may rewrite weights that nothing else references in place.
+    public mutating func measure(opsBefore old: [String: Int], constantBytesBefore: Int, after: Graph) {
+        let new = GraphSize.opCounts(after)
         nodesRemoved = old.reduce(0) { $0 + max(0, $1.value - (new[$1.key] ?? 0)) }
         nodesAdded = new.reduce(0) { $0 + max(0, $1.value - (old[$1.key] ?? 0)) }
-        bytesSaved = GraphSize.constantBytes(before) - GraphSize.constantBytes(after)
+        bytesSaved = constantBytesBefore - GraphSize.constantBytes(after)
     }
 
     /// Adds another report of the same pass (a later round).

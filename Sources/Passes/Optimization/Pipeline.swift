@@ -38,7 +38,8 @@ public struct Pipeline: Sendable {
     /// - Throws: what a pass throws (shape inference errors name the node at fault).
     public func run(on model: inout Model, context: PassContext, progress: ((String) -> Void)? = nil) throws -> PipelineReport {
         let start = DispatchTime.now().uptimeNanoseconds
-        let before = model.graph
+        let nodesBefore = model.graph.nodes.count, opsBefore = GraphSize.opCounts(model.graph)
+        let bytesBefore = GraphSize.constantBytes(model.graph)
         var reports: [String: PassReport] = [:]
         var rounds = 0
         var changed = true
@@ -46,11 +47,11 @@ public struct Pipeline: Sendable {
             changed = false
             rounds += 1
             for pass in passes {
-                let previous = model.graph
+                let ops = GraphSize.opCounts(model.graph), bytes = GraphSize.constantBytes(model.graph)
                 let passStart = DispatchTime.now().uptimeNanoseconds
                 var report = try pass.run(on: &model.graph, context: context)
                 report.seconds = Double(DispatchTime.now().uptimeNanoseconds - passStart) / 1e9
-                report.measure(before: previous, after: model.graph)
+                report.measure(opsBefore: ops, constantBytesBefore: bytes, after: model.graph)
                 if report.changed { changed = true }
                 reports[pass.name, default: PassReport(pass: pass.name)].accumulate(report)
             }
@@ -58,9 +59,9 @@ public struct Pipeline: Sendable {
         }
         return PipelineReport(
             passes: passes.map { reports[$0.name] ?? PassReport(pass: $0.name) }, rounds: rounds,
-            nodesBefore: before.nodes.count, nodesAfter: model.graph.nodes.count,
-            constantBytesBefore: GraphSize.constantBytes(before), constantBytesAfter: GraphSize.constantBytes(model.graph),
-            opsBefore: GraphSize.opCounts(before), opsAfter: GraphSize.opCounts(model.graph),
+            nodesBefore: nodesBefore, nodesAfter: model.graph.nodes.count,
+            constantBytesBefore: bytesBefore, constantBytesAfter: GraphSize.constantBytes(model.graph),
+            opsBefore: opsBefore, opsAfter: GraphSize.opCounts(model.graph),
             seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 }

@@ -58,60 +58,61 @@ struct RealTensor {
     }
 }
 
-/// Rescaling of float weights in one pass over their bytes, without widening the whole tensor:
-/// the weights of a large model are rescaled in place of a copy, not in four.
+/// Rescaling of float weights in one pass over their bytes, without widening the whole tensor,
+/// and in place when nothing else holds them: the weights of a large model are most of its
+/// bytes, and a copy of them costs more than the arithmetic.
 enum WeightScaling {
     /// `tensor` with each run of `block` consecutive elements (run k = elements k·block ..<
     /// (k+1)·block) multiplied by `factors[k]`, each product computed in Double and rounded once
     /// to the element type. Nil for element types passes do not rewrite, or when the factors do
     /// not cover the runs.
     static func scaled(_ tensor: Tensor, block: Int, factors: [Double]) -> Tensor? {
-        guard RealTensor.supportedTypes.contains(tensor.elementType), let source = tensor.bytes, block > 0,
-              factors.count * block == tensor.elementCount,
-              let byteCount = tensor.elementType.byteCount(forElements: tensor.elementCount), source.count == byteCount else { return nil }
-        let count = tensor.elementCount
-        var output = Data(count: byteCount)
-        source.withUnsafeBytes { input in
-            output.withUnsafeMutableBytes { out in
-                func each<T>(_ type: T.Type, _ load: (UnsafeRawBufferPointer, Int) -> Double, _ store: (UnsafeMutableRawBufferPointer, Int, Double) -> Void) {
-                    var start = 0, run = 0
-                    while start < count {
-                        let f = factors[run], end = min(count, start + block)
-                        for i in start..<end { store(out, i, load(input, i) * f) }
-                        start = end
-                        run += 1
-                    }
-                }
-                switch tensor.elementType {
+        guard case .bytes(var data) = tensor.storage,
+              scale(&data, elementType: tensor.elementType, count: tensor.elementCount, block: block, factors: factors) else { return nil }
+        return Tensor(name: tensor.name, elementType: tensor.elementType, shape: tensor.shape, storage: .bytes(data))
+    }
+
+    /// Scales `data` (the bytes of `count` elements of `elementType`) like `scaled`, in place
+    /// when `data` is its buffer's only owner. False, changing nothing, for other element types
+    /// or sizes.
+    static func scale(_ data: inout Data, elementType: ElementType, count: Int, block: Int, factors: [Double]) -> Bool {
+        guard RealTensor.supportedTypes.contains(elementType), block > 0, factors.count * block == count,
+              let byteCount = elementType.byteCount(forElements: count), data.count == byteCount else { return false }
+        let runs = factors.count
+        // Runs split over the cores: a large model's weights are mostly this loop.
+        let chunks = count < 1 << 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
+        data.withUnsafeMutableBytes { raw in
+            let bytes = UnsafeSendable(raw)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let runRange = (runs * chunk / chunks)..<(runs * (chunk + 1) / chunks)
+                let out = bytes.value
+                switch elementType {
                 case .float64:
-                    each(Double.self, { $0.loadUnaligned(fromByteOffset: $1 * 8, as: Double.self) },
-                         { $0.storeBytes(of: $2, toByteOffset: $1 * 8, as: Double.self) })
-                case .float16:
-                    each(UInt16.self, { Double(halfToFloat($0.loadUnaligned(fromByteOffset: $1 * 2, as: UInt16.self))) },
-                         { $0.storeBytes(of: floatToHalf(Float($2)), toByteOffset: $1 * 2, as: UInt16.self) })
-                case .bfloat16:
-                    each(UInt16.self, { Double(bfloat16ToFloat($0.loadUnaligned(fromByteOffset: $1 * 2, as: UInt16.self))) },
-                         { $0.storeBytes(of: floatToBFloat16(Float($2)), toByteOffset: $1 * 2, as: UInt16.self) })
-                case .float32:
-                    // The common case: copied to the (aligned) output, then scaled there in a
-                    // typed loop that vectorizes, split over the cores.
-                    out.copyMemory(from: input)
-                    let to = UnsafeSendable(out.assumingMemoryBound(to: Float.self))
-                    let runs = (count + block - 1) / block
-                    let chunks = count < 1 << 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
-                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                        for run in (runs * chunk / chunks)..<(runs * (chunk + 1) / chunks) {
-                            let f = factors[run]
-                            for i in (run * block)..<min(count, (run + 1) * block) { to.value[i] = Float(Double(to.value[i]) * f) }
+                    for run in runRange {
+                        for i in (run * block)..<((run + 1) * block) {
+                            out.storeBytes(of: out.loadUnaligned(fromByteOffset: i &* 8, as: Double.self) * factors[run], toByteOffset: i &* 8, as: Double.self)
+                        }
+                    }
+                case .float16, .bfloat16:
+                    let half = elementType == .float16
+                    for run in runRange {
+                        for i in (run * block)..<((run + 1) * block) {
+                            let bits = out.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self)
+                            let value = Double(half ? halfToFloat(bits) : bfloat16ToFloat(bits)) * factors[run]
+                            out.storeBytes(of: half ? floatToHalf(Float(value)) : floatToBFloat16(Float(value)), toByteOffset: i &* 2, as: UInt16.self)
                         }
                     }
                 default:
-                    each(Float.self, { Double($0.loadUnaligned(fromByteOffset: $1 * 4, as: Float.self)) },
-                         { $0.storeBytes(of: Float($2), toByteOffset: $1 * 4, as: Float.self) })
+                    for run in runRange {
+                        let f = factors[run]
+                        for i in (run * block)..<((run + 1) * block) {
+                            out.storeBytes(of: Float(Double(out.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)) * f), toByteOffset: i &* 4, as: Float.self)
+                        }
+                    }
                 }
             }
         }
-        return Tensor(name: tensor.name, elementType: tensor.elementType, shape: tensor.shape, storage: .bytes(output))
+        return true
     }
 
     /// The sum of each run of `block` consecutive elements, in Double.
