@@ -103,8 +103,7 @@ struct ChannelAffine {
             let newBias = (0..<channels).map { (bias?.values[$0] ?? 0) * scale[$0] + shift[$0] }
             // A pure scaling of a conv without bias needs no bias.
             if bias == nil && shift.allSatisfy({ $0 == 0 }) { return true }
-            editor.replaceConstantInput(node: p, slot: 2, with: RealTensor(elementType: weight.elementType, shape: [channels], values: newBias).tensor(name: ""),
-                                        suffix: node.input(2) == nil ? "_bias" : "_folded")
+            editor.setBias(node: p, newBias, elementType: weight.elementType, shape: [channels])
             return true
         case "Gemm":
             return foldIntoGemm(p, weight: weight, &editor)
@@ -143,8 +142,7 @@ struct ChannelAffine {
             }
         }
         let shape = c?.shape.count == 2 ? [rows, n] : [n]
-        editor.replaceConstantInput(node: p, slot: 2, with: RealTensor(elementType: weight.elementType, shape: shape, values: values).tensor(name: ""),
-                                    suffix: node.input(2) == nil ? "_bias" : "_folded")
+        editor.setBias(node: p, values, elementType: weight.elementType, shape: shape)
         editor.setAttribute(node: p, Attribute("beta", .float(1)))
         return true
     }
@@ -155,8 +153,7 @@ struct ChannelAffine {
     func foldIntoFollowingConv(_ c: Int, _ editor: inout GraphEditor) -> Bool {
         let node = editor.node(c)
         guard node.opType == "Conv", node.isDefaultDomain, let weight = node.input(1).flatMap(editor.constantLayout),
-              RealTensor.supportedTypes.contains(weight.elementType), weight.shape.count >= 3,
-              let weightValues = node.input(1).flatMap(editor.constant) else { return false }
+              RealTensor.supportedTypes.contains(weight.elementType), weight.shape.count >= 3 else { return false }
         let group = Int(node.int("group", default: 1))
         let kernel = weight.shape.dropFirst(2)
         let autoPad = node.string("auto_pad") ?? "NOTSET"
@@ -172,12 +169,13 @@ struct ChannelAffine {
         // Run r of the weight is (output o, input j of its group): input channel (o / (Cout/g))·(Cin/g) + j.
         func channel(_ run: Int) -> Int { (run / inner / perGroupOut) * inner + run % inner }
         let block = kernel.reduce(1, *)
-        guard let sums = WeightScaling.blockSums(weightValues, block: block),
+        // The sums are taken in one expression, so no copy of the weight outlives it and the
+        // rescale below can work in place.
+        guard let sums = node.input(1).flatMap(editor.constant).flatMap({ WeightScaling.blockSums($0, block: block) }),
               editor.rescaleConstantInput(node: c, slot: 1, block: block, factors: (0..<(outputs * inner)).map { scale[channel($0)] }, suffix: "_folded")
         else { return false }
         for (run, sum) in sums.enumerated() { bias[run / inner] += sum * shift[channel(run)] }
-        editor.replaceConstantInput(node: c, slot: 2, with: RealTensor(elementType: weight.elementType, shape: [outputs], values: bias).tensor(name: ""),
-                                    suffix: node.input(2) == nil ? "_bias" : "_folded")
+        editor.setBias(node: c, bias, elementType: weight.elementType, shape: [outputs])
         return true
     }
 }

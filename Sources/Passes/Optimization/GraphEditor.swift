@@ -110,8 +110,7 @@ struct GraphEditor {
     mutating func replaceConstantInput(node i: Int, slot: Int, with tensor: Tensor, suffix: String) {
         let current = graph.nodes[i].input(slot)
         var value = tensor
-        if let current, readers(of: current) == [i], !graphOutputs.contains(current), !subgraphReads.contains(current),
-           !graphInputs.contains(current), initializerIndex[current] != nil {
+        if let current, isExclusiveConstant(current, of: i) {
             value.name = current
         } else {
             value.name = freshName((current ?? graph.nodes[i].outputs.first ?? "const") + suffix)
@@ -125,11 +124,14 @@ struct GraphEditor {
     /// weight is not copied; else into a new constant under a fresh name. False, changing
     /// nothing, when the input is not a float constant of that size.
     mutating func rescaleConstantInput(node i: Int, slot: Int, block: Int, factors: [Double], suffix: String) -> Bool {
-        guard let name = graph.nodes[i].input(slot), let index = initializerIndex[name], constant(name) != nil else { return false }
+        guard let name = graph.nodes[i].input(slot), let index = initializerIndex[name], constant(name) != nil,
+              factors.count * block == graph.initializers[index].elementCount else { return false }
+        // Scaling by one changes nothing: no pass over the bytes.
+        if factors.allSatisfy({ $0 == 1 }) { return RealTensor.supportedTypes.contains(graph.initializers[index].elementType) }
         var original = graph.initializers[index]
         guard case .bytes(var data) = original.storage else { return false }
         original.storage = .bytes(Data())
-        let exclusive = readers(of: name) == [i] && !graphOutputs.contains(name) && !subgraphReads.contains(name) && !graphInputs.contains(name)
+        let exclusive = isExclusiveConstant(name, of: i)
         if exclusive {
             // Drop the graph's reference first, so the bytes have one owner and scale in place.
             graph.initializers[index].storage = .bytes(Data())
@@ -146,6 +148,20 @@ struct GraphEditor {
         setInitializer(copy)
         setInput(node: i, slot: slot, to: copy.name)
         return true
+    }
+
+    /// Stores `values` (of `elementType` and `shape`) as the bias, input 2, of node `i`: in place
+    /// of an existing bias only the node reads, else as a new constant.
+    mutating func setBias(node i: Int, _ values: [Double], elementType: ElementType, shape: [Int]) {
+        replaceConstantInput(node: i, slot: 2, with: RealTensor(elementType: elementType, shape: shape, values: values).tensor(name: ""),
+                             suffix: graph.nodes[i].input(2) == nil ? "_bias" : "_folded")
+    }
+
+    /// True when the initializer `name` belongs to node `i` alone: no other reader, no
+    /// subgraph, not a graph input or output. Such a constant is rewritten under its own name.
+    private func isExclusiveConstant(_ name: String, of i: Int) -> Bool {
+        initializerIndex[name] != nil && readers(of: name) == [i] && !graphOutputs.contains(name)
+            && !subgraphReads.contains(name) && !graphInputs.contains(name)
     }
 
     /// Points input `slot` of node `i` at `name` (appending absent optional inputs as needed).

@@ -67,11 +67,14 @@ public struct PassReport: Sendable, Hashable, Codable {
     /// pass (`GraphSize`) and the graph after it, per op type: a node rewritten in place (a conv
     /// that absorbed a BatchNorm) counts as neither removed nor added. Only the figures are
     /// kept, not the graph, so a pass may rewrite weights that nothing else references in place.
-    public mutating func measure(opsBefore old: [String: Int], constantBytesBefore: Int, after: Graph) {
-        let new = GraphSize.opCounts(after)
+    /// The after-figures are returned for the next pass to start from.
+    @discardableResult
+    mutating func measure(opsBefore old: [String: Int], constantBytesBefore: Int, after: Graph) -> (ops: [String: Int], constantBytes: Int) {
+        let new = GraphSize.opCounts(after), bytes = GraphSize.constantBytes(after)
         nodesRemoved = old.reduce(0) { $0 + max(0, $1.value - (new[$1.key] ?? 0)) }
         nodesAdded = new.reduce(0) { $0 + max(0, $1.value - (old[$1.key] ?? 0)) }
-        bytesSaved = constantBytesBefore - GraphSize.constantBytes(after)
+        bytesSaved = constantBytesBefore - bytes
+        return (new, bytes)
     }
 
     /// Adds another report of the same pass (a later round).

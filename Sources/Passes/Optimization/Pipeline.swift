@@ -43,15 +43,15 @@ public struct Pipeline: Sendable {
         var reports: [String: PassReport] = [:]
         var rounds = 0
         var changed = true
+        var ops = opsBefore, bytes = bytesBefore
         while changed && rounds < maximumRounds {
             changed = false
             rounds += 1
             for pass in passes {
-                let ops = GraphSize.opCounts(model.graph), bytes = GraphSize.constantBytes(model.graph)
                 let passStart = DispatchTime.now().uptimeNanoseconds
                 var report = try pass.run(on: &model.graph, context: context)
                 report.seconds = Double(DispatchTime.now().uptimeNanoseconds - passStart) / 1e9
-                report.measure(opsBefore: ops, constantBytesBefore: bytes, after: model.graph)
+                (ops, bytes) = report.measure(opsBefore: ops, constantBytesBefore: bytes, after: model.graph)
                 if report.changed { changed = true }
                 reports[pass.name, default: PassReport(pass: pass.name)].accumulate(report)
             }
@@ -60,8 +60,8 @@ public struct Pipeline: Sendable {
         return PipelineReport(
             passes: passes.map { reports[$0.name] ?? PassReport(pass: $0.name) }, rounds: rounds,
             nodesBefore: nodesBefore, nodesAfter: model.graph.nodes.count,
-            constantBytesBefore: bytesBefore, constantBytesAfter: GraphSize.constantBytes(model.graph),
-            opsBefore: opsBefore, opsAfter: GraphSize.opCounts(model.graph),
+            constantBytesBefore: bytesBefore, constantBytesAfter: bytes,
+            opsBefore: opsBefore, opsAfter: ops,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 }

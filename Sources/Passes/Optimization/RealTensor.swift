@@ -62,19 +62,11 @@ struct RealTensor {
 /// and in place when nothing else holds them: the weights of a large model are most of its
 /// bytes, and a copy of them costs more than the arithmetic.
 enum WeightScaling {
-    /// `tensor` with each run of `block` consecutive elements (run k = elements k·block ..<
-    /// (k+1)·block) multiplied by `factors[k]`, each product computed in Double and rounded once
-    /// to the element type. Nil for element types passes do not rewrite, or when the factors do
-    /// not cover the runs.
-    static func scaled(_ tensor: Tensor, block: Int, factors: [Double]) -> Tensor? {
-        guard case .bytes(var data) = tensor.storage,
-              scale(&data, elementType: tensor.elementType, count: tensor.elementCount, block: block, factors: factors) else { return nil }
-        return Tensor(name: tensor.name, elementType: tensor.elementType, shape: tensor.shape, storage: .bytes(data))
-    }
-
-    /// Scales `data` (the bytes of `count` elements of `elementType`) like `scaled`, in place
-    /// when `data` is its buffer's only owner. False, changing nothing, for other element types
-    /// or sizes.
+    /// Multiplies each run of `block` consecutive elements of `data` (the bytes of `count`
+    /// elements of `elementType`; run k = elements k·block ..< (k+1)·block) by `factors[k]`,
+    /// each product computed in Double and rounded once to the element type; in place when
+    /// `data` is its buffer's only owner. False, changing nothing, for other element types or
+    /// sizes.
     static func scale(_ data: inout Data, elementType: ElementType, count: Int, block: Int, factors: [Double]) -> Bool {
         guard RealTensor.supportedTypes.contains(elementType), block > 0, factors.count * block == count,
               let byteCount = elementType.byteCount(forElements: count), data.count == byteCount else { return false }
