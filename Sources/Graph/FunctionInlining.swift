@@ -6,11 +6,13 @@ extension Model {
     /// Values inside an inlined body are renamed with the calling node's outputs as a prefix, so
     /// they cannot clash; attribute references (`ref_attr_name`) take the calling node's attribute
     /// or the function's default. Calls nested in bodies are inlined too, up to a depth that stops
-    /// recursive functions. Returns the model unchanged when it defines no functions.
+    /// recursive functions. The result defines no functions (nothing calls them any more);
+    /// returns the model unchanged when it defines none.
     public func inliningLocalFunctions() throws(GraphError) -> Model {
         guard !functions.isEmpty else { return self }
         var result = self
         result.graph.nodes = try inline(graph.nodes, depth: 0)
+        result.functions = []
         return result
     }
 

@@ -11,9 +11,21 @@ public struct Tolerance: Sendable, Hashable, Codable {
     /// `atol`: the allowed error near zero.
     public var absolute: Double
 
-    public init(relative: Double = 1e-4, absolute: Double = 1e-5) {
+    /// The allowed error as a fraction of the reference output's largest magnitude, added to
+    /// `absolute`: what lossy weight storage needs, whose error scales with the output, not with
+    /// each element (0 gives numpy.allclose exactly).
+    public var ofRange: Double
+
+    public init(relative: Double = 1e-4, absolute: Double = 1e-5, ofRange: Double = 0) {
         self.relative = relative
         self.absolute = absolute
+        self.ofRange = ofRange
+    }
+
+    /// This tolerance with `ofRange` turned into absolute error for a reference whose largest
+    /// finite magnitude is `magnitude`.
+    func resolved(forMagnitude magnitude: Double) -> Tolerance {
+        Tolerance(relative: relative, absolute: absolute + ofRange * magnitude)
     }
 
     /// True when `candidate` is close enough to `reference`.
@@ -183,6 +195,8 @@ public enum Compare {
         }
         let r = try values(reference, name: name)
         let c = try values(candidate, name: name)
+        let tolerance = tolerance.ofRange == 0 ? tolerance
+            : tolerance.resolved(forMagnitude: r.reduce(0) { $1.isFinite ? Swift.max($0, abs($1)) : $0 })
         var maxAbs = 0.0, maxRel = 0.0, worstAt = -1, sawNaN = false
         var dot = 0.0, rr = 0.0, cc = 0.0, noise = 0.0
         var mismatches = 0

@@ -200,6 +200,21 @@ struct ConstantTable {
                 add(output, .int64, 1, 8)
             }
         }
+        followDecompression(graph)
+    }
+
+    /// Weights stored compressed (int8 through DequantizeLinear, float16 through Cast) are
+    /// parameters of the node that reads the decompressed value: its output takes over their
+    /// element count, so they count once and where they are used; their bytes stay as stored.
+    private mutating func followDecompression(_ graph: Graph) {
+        for node in graph.nodes where node.isDefaultDomain && (node.opType == "DequantizeLinear" || node.opType == "Cast") {
+            guard let source = node.input(0), let stored = elementsByName[source], let output = node.outputs.first,
+                  !output.isEmpty, elementsByName[output] == nil else { continue }
+            if node.opType == "Cast", ElementType(rawValue: Int(node.int("to") ?? 0))?.isFloatingPoint != true { continue }
+            let count = graph.initializers.first(where: { $0.name == source })?.elementCount ?? stored.floatElements
+            elementsByName[source] = (0, stored.bytes)
+            elementsByName[output] = (count, 0)
+        }
     }
 
     private mutating func add(_ name: String, _ type: ElementType, _ count: Int, _ bytes: Int) {

@@ -31,13 +31,21 @@ public struct NDArray: @unchecked Sendable {
         }
     }
 
-    /// An array holding a copy of a constant tensor's elements.
+    /// An array over a constant tensor's elements: the tensor's own bytes when they are 64-byte
+    /// aligned (a tensor of a mapped `.pare` file), else a copy.
     public init(_ tensor: Tensor) throws(RuntimeError) {
         guard case .bytes(let data) = tensor.storage, let bytes = tensor.elementType.byteCount(forElements: tensor.elementCount) else {
             throw RuntimeError.unsupported("tensor '\(tensor.name)' of type \(tensor.elementType)")
         }
         guard data.count == bytes else {
             throw RuntimeError.badInput("tensor '\(tensor.name)' holds \(data.count) bytes, shape \(tensor.shape) needs \(bytes)")
+        }
+        // Data this large lives in a heap or mapped buffer whose address stays fixed while the
+        // Data is alive and unmodified; the buffer keeps it alive and kernels never write constants.
+        if bytes >= 64, let base = data.withUnsafeBytes({ $0.baseAddress }), Int(bitPattern: base) % 64 == 0 {
+            self.init(tensor.elementType, shape: tensor.shape,
+                      buffer: Buffer(borrowing: UnsafeMutableRawPointer(mutating: base), byteCount: bytes, owner: DataOwner(data)))
+            return
         }
         self.init(tensor.elementType, shape: tensor.shape)
         data.withUnsafeBytes { source in
@@ -79,4 +87,10 @@ public struct NDArray: @unchecked Sendable {
         Tensor(name: name, elementType: elementType, shape: shape,
                storage: .bytes(Data(bytes: buffer.pointer, count: byteCount)))
     }
+}
+
+/// Keeps a `Data` (and the memory it views) alive for a borrowing `Buffer`.
+private final class DataOwner: @unchecked Sendable {
+    let data: Data
+    init(_ data: Data) { self.data = data }
 }

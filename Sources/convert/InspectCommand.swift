@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Formats
 import Graph
 import Passes
 
@@ -9,7 +10,7 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Summarize a model: inputs, outputs, opsets, producer, op histogram, parameters.")
 
-    @Argument(help: "The model to inspect (.onnx).")
+    @Argument(help: "The model to inspect (.onnx or .pare).")
     var input: String
 
     @Flag(help: "Print the summary as JSON.")
@@ -35,11 +36,28 @@ struct InspectCommand: ParsableCommand {
         var weightBytes: Int
         var functions: [String]
         var metadata: [String: String]
+        /// For a `.pare` file: its format version, sections and how each tensor is stored.
+        var pare: PareDetails?
+    }
+
+    struct PareDetails: Codable {
+        var formatVersion: String
+        var sections: [PareSection]
+        var tensors: [PareTensorEntry]
+        /// Tensor count and stored bytes per element type and compression ("float16, zstd").
+        var storage: [String: StorageTotal]
+    }
+
+    struct StorageTotal: Codable {
+        var tensors: Int
+        var storedBytes: Int
+        var decodedBytes: Int
     }
 
     func run() throws {
-        let model = try ModelInput.load(input)
-        let summary = Self.summarize(model, path: input)
+        let (model, pare) = try ModelInput.loadFile(input)
+        var summary = Self.summarize(model, path: input)
+        summary.pare = pare.map(Self.details)
         if json {
             try JSONOutput.print(summary)
             return
@@ -66,6 +84,12 @@ struct InspectCommand: ParsableCommand {
         ]
         if !summary.functions.isEmpty { lines.append("functions:    \(summary.functions.joined(separator: ", "))") }
         for (key, value) in summary.metadata.sorted(by: { $0.key < $1.key }) { lines.append("metadata:     \(key) = \(value)") }
+        if let pare = summary.pare {
+            lines.append("format:       .pare \(pare.formatVersion), sections " + pare.sections.map { "\($0.kind) \(Format.bytes($0.length))" }.joined(separator: ", "))
+            for (kind, total) in pare.storage.sorted(by: { $0.key < $1.key }) {
+                lines.append("storage:      \(kind): \(total.tensors) tensors, \(Format.bytes(total.storedBytes)) stored (\(Format.bytes(total.decodedBytes)) decoded)")
+            }
+        }
         lines.append("")
         lines.append(Format.table(
             ["op type", "count"],
@@ -95,6 +119,20 @@ struct InspectCommand: ParsableCommand {
             opsets: opsets, inputs: graph.runtimeInputs.map(tensor), outputs: graph.outputs.map(tensor),
             nodes: graph.nodes.count, opHistogram: histogram, initializers: graph.initializers.count,
             parameters: totals.parameters, weightBytes: totals.weightBytes,
-            functions: model.functions.map { "\($0.domain).\($0.name)" }, metadata: metadata)
+            functions: model.functions.map { "\($0.domain).\($0.name)" }, metadata: metadata, pare: nil)
+    }
+
+    static func details(_ file: PareFile) -> PareDetails {
+        var storage: [String: StorageTotal] = [:]
+        for t in file.tensors {
+            let key = t.compression == "none" ? t.elementType : "\(t.elementType), \(t.compression)"
+            var total = storage[key] ?? StorageTotal(tensors: 0, storedBytes: 0, decodedBytes: 0)
+            total.tensors += 1
+            total.storedBytes += t.storedBytes
+            total.decodedBytes += t.decodedBytes
+            storage[key] = total
+        }
+        return PareDetails(formatVersion: "\(file.majorVersion).\(file.minorVersion)", sections: file.sections,
+                           tensors: file.tensors, storage: storage)
     }
 }

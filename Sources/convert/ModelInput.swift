@@ -5,14 +5,24 @@ import Graph
 import Passes
 import Runtime
 
-/// Loads the model file a command names, with errors that name the file.
+/// Loads the model file a command names, ONNX or `.pare` (told apart by the file's first bytes,
+/// not its name), with errors that name the file.
 enum ModelInput {
     static func load(_ path: String) throws -> Model {
+        try loadFile(path).model
+    }
+
+    /// The model, and for a `.pare` file also what its header and tables say.
+    static func loadFile(_ path: String) throws -> (model: Model, pare: PareFile?) {
         let url = URL(fileURLWithPath: path)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw CLIError("\(path): no such file")
         }
-        return try ONNXFormat.read(contentsOf: url)
+        if PareFormat.isPareFile(url) {
+            let file = try PareFormat.read(contentsOf: url)
+            return (file.model, file)
+        }
+        return (try ONNXFormat.read(contentsOf: url), nil)
     }
 }
 

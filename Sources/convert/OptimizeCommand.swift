@@ -55,7 +55,7 @@ struct OptimizeCommand: ParsableCommand {
 
     func run() throws {
         if listPasses {
-            print(Format.table(["pass", "what it does"], Pipeline.allPasses.map { [$0.name, $0.summary] }))
+            print(Format.table(["pass", "what it does"], (Pipeline.allPasses + Pipeline.weightStoragePasses).map { [$0.name, $0.summary] }))
             return
         }
         guard let input, let output else { return }

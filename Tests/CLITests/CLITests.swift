@@ -55,12 +55,6 @@ import Testing
         #expect(pruned.status != 0 && pruned.stderr.contains("prune-graph"))
     }
 
-    @Test func toMobileParsesAsTheDefaultCommandAndSaysItIsNotBuilt() throws {
-        let result = try CLI.run([CLI.sample("unet_thesis.onnx"), "--to", "mobile"])
-        #expect(result.status != 0 && !result.crashed)
-        #expect(result.stderr.contains("not built yet"))
-    }
-
     @Test func toOnnxReencodesAndLeavesNoTemporaryFiles() throws {
         let folder = try CLI.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

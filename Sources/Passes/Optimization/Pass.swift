@@ -2,7 +2,8 @@ import Graph
 
 /// A graph transformation: a value with a name and no hidden state, which rewrites a graph in
 /// place and says what it changed. Passes never change what the model computes (beyond float
-/// rounding where they fold arithmetic into weights).
+/// rounding where they fold arithmetic into weights), except the lossy weight storage passes
+/// (`Pipeline.weightStoragePasses`), which run only when named.
 public protocol Pass: Sendable {
     /// The name `--passes` uses, e.g. `fold-constants`.
     var name: String { get }

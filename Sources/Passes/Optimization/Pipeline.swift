@@ -18,16 +18,21 @@ public struct Pipeline: Sendable {
         BatchNormFoldingPass(), ConvAffineFusionPass(), DeduplicationPass(), DeadCodeEliminationPass(), TopologicalSortPass(),
     ]
 
+    /// Lossy passes that store weights in fewer bits, run only when named (`--passes`): they
+    /// change what the model computes, so the standard pipeline never includes them.
+    public static let weightStoragePasses: [any Pass] = [Float16WeightsPass(), Int8WeightsPass()]
+
     /// The freeze-and-simplify pipeline `convert optimize` runs by default: every pass.
     public static var standard: Pipeline { Pipeline(allPasses) }
 
-    /// The passes called `names`, in the order given.
+    /// The passes called `names` (from `allPasses` and `weightStoragePasses`), in the order given.
     /// - Throws: `PassError.unknownPass` naming the unknown name and listing the known ones.
     public static func named(_ names: [String]) throws(PassError) -> Pipeline {
+        let known = allPasses + weightStoragePasses
         var passes: [any Pass] = []
         for name in names {
-            guard let pass = allPasses.first(where: { $0.name == name }) else {
-                throw .unknownPass(name, known: allPasses.map(\.name))
+            guard let pass = known.first(where: { $0.name == name }) else {
+                throw .unknownPass(name, known: known.map(\.name))
             }
             passes.append(pass)
         }

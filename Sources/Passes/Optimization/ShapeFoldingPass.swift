@@ -27,6 +27,17 @@ public struct ShapeFoldingPass: Pass {
             let inputs = Set(graph.inputs.map(\.name))
             visible.initializers.removeAll { inputs.contains($0.name) }
         }
+        // Nor are weights stored compressed: constant folding never decompresses them, so nothing
+        // computed from them (a Mul by an int8 weight's scale) may fold here either. They stay
+        // visible as inputs of known type and shape.
+        let compressed = Self.compressedWeights(visible)
+        if !compressed.isEmpty {
+            let declared = Set(visible.inputs.map(\.name))
+            for tensor in visible.initializers where compressed.contains(tensor.name) && !declared.contains(tensor.name) {
+                visible.inputs.append(Value(name: tensor.name, tensor.elementType, tensor.shape.map { .known($0) }))
+            }
+            visible.initializers.removeAll { compressed.contains($0.name) }
+        }
         let inferred = try ShapeInference.infer(visible, opsetVersion: context.opsetVersion, inputShapes: context.inputShapes)
         var editor = GraphEditor(graph, context: context)
         for i in editor.liveIndices {
@@ -48,6 +59,17 @@ public struct ShapeFoldingPass: Pass {
         }
         graph = editor.finish()
         return report
+    }
+
+    /// Initializers that a node decompresses (`ConstantFoldingPass.isWeightDecompression`).
+    static func compressedWeights(_ graph: Graph) -> Set<String> {
+        let types = Dictionary(graph.initializers.map { ($0.name, $0.elementType) }, uniquingKeysWith: { first, _ in first })
+        var names: Set<String> = []
+        for node in graph.nodes {
+            guard let data = node.input(0), ConstantFoldingPass.isWeightDecompression(node, dataType: types[data]) else { continue }
+            names.insert(data)
+        }
+        return names
     }
 
     /// Ops that only read their input's shape, foldable even when the runtime could not run them.

@@ -1,0 +1,68 @@
+import Foundation
+import Graph
+
+/// Reads and writes Pare's mobile format (`.pare`): one file, a checksummed header and section
+/// table, a compact varint graph, and tensor blobs 64-byte aligned so that a mapped file's weights
+/// are used in place. docs/mobile-format.md is the specification.
+public enum PareFormat {
+    /// True when `data` starts with the `.pare` magic bytes.
+    public static func hasMagic(_ data: Data) -> Bool {
+        data.count >= PareLayout.magic.count && data.prefix(PareLayout.magic.count).elementsEqual(PareLayout.magic)
+    }
+
+    /// True when the file at `url` starts with the `.pare` magic bytes (whatever its extension).
+    public static func isPareFile(_ url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: PareLayout.magic.count)) ?? nil
+        return hasMagic(head ?? Data())
+    }
+
+    /// Maps the file at `url` and decodes it. Uncompressed tensors are views of the mapping (no
+    /// copy); the mapping lives as long as any of them.
+    public static func read(contentsOf url: URL, options: PareReadOptions = .init()) throws(FormatError) -> PareFile {
+        let path = url.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FormatError(source: path, "no such file")
+        }
+        guard !isDirectory.boolValue else { throw FormatError(source: path, "is a folder, not a model file") }
+        let data = try ONNXStreaming.mapFile(path)
+        guard !data.isEmpty else { throw FormatError(source: path, "is empty (0 bytes)") }
+        let mapping = MappedFile(data)
+        let result = data.withUnsafeBytes { bytes in
+            var decoder = PareDecoder(source: path, bytes: bytes, options: options) { range in
+                mapping.slice(offset: range.lowerBound, length: range.count)
+            }
+            return Result { () throws(FormatError) in try decoder.decode() }
+        }
+        return try result.get()
+    }
+
+    /// Decodes a `.pare` file held in memory (tensors are copied out of `data`).
+    public static func decode(_ data: Data, source: String, options: PareReadOptions = .init()) throws(FormatError) -> PareFile {
+        let copy = [UInt8](data)
+        let result = copy.withUnsafeBytes { bytes in
+            var decoder = PareDecoder(source: source, bytes: bytes, options: options) { range in
+                Data(UnsafeRawBufferPointer(rebasing: bytes[range]))
+            }
+            return Result { () throws(FormatError) in try decoder.decode() }
+        }
+        return try result.get()
+    }
+
+    /// The file `model` encodes to. The same model and options always give the same bytes.
+    /// - Throws: when the model holds model-local functions (inline them first) or a tensor whose
+    ///   data does not match its type and shape.
+    public static func encode(_ model: Model, options: PareWriteOptions = .init()) throws(FormatError) -> Data {
+        try PareFileLayout(model, options: options, source: "model '\(model.graph.name)'").encoded()
+    }
+
+    /// Writes `model` to `url` atomically: a temporary file renamed into place once complete.
+    public static func write(_ model: Model, to url: URL, options: PareWriteOptions = .init()) throws(FormatError) {
+        let layout = try PareFileLayout(model, options: options, source: url.path)
+        var file = try AtomicFile(url)
+        try layout.write(to: &file)
+        try file.commit()
+    }
+}

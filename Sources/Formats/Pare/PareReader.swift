@@ -1,0 +1,509 @@
+import Foundation
+import Graph
+
+/// Options for reading a `.pare` file.
+public struct PareReadOptions: Sendable {
+    /// Check every tensor blob's CRC-32 while loading (the default). Off, uncompressed blobs are
+    /// used unread, so loading costs O(graph) rather than O(weights); `PareFile.verifyTensorData()`
+    /// checks them later. Compressed blobs are always checked, since they are decoded anyway.
+    public var verifiesTensorData: Bool
+
+    public init(verifiesTensorData: Bool = true) {
+        self.verifiesTensorData = verifiesTensorData
+    }
+}
+
+/// One section of a `.pare` file, as its section table describes it.
+public struct PareSection: Sendable, Hashable, Codable {
+    /// The four-letter kind ("GRPH"), or its hex value when not printable.
+    public var kind: String
+    public var offset: Int
+    public var length: Int
+    /// False for sections this reader skipped because it does not know them.
+    public var known: Bool
+}
+
+/// How one tensor is stored in a `.pare` file.
+public struct PareTensorEntry: Sendable, Hashable, Codable {
+    public var name: String
+    public var elementType: String
+    public var shape: [Int]
+    /// "none" or "zstd".
+    public var compression: String
+    /// Bytes the tensor occupies in the file (0 for string tensors, whose strings sit in the string table).
+    public var storedBytes: Int
+    /// Bytes of the tensor's elements once decoded.
+    public var decodedBytes: Int
+}
+
+/// A `.pare` file read into a model, with what its header and tables say.
+public struct PareFile: Sendable {
+    public var model: Model
+    public var majorVersion: Int
+    public var minorVersion: Int
+    public var fileBytes: Int
+    public var sections: [PareSection]
+    public var tensors: [PareTensorEntry]
+    /// Checks of uncompressed blobs deferred by `verifiesTensorData: false`.
+    let deferredChecks: [DeferredCheck]
+    let source: String
+
+    struct DeferredCheck: @unchecked Sendable {
+        let name: String
+        let bytes: Data
+        let crc: UInt32
+    }
+
+    /// Checks the CRC-32 of every blob whose check loading deferred.
+    public func verifyTensorData() throws(FormatError) {
+        if let bad = PareDecoder.firstMismatch(deferredChecks) {
+            throw FormatError(source: source, "tensor '\(bad)': data checksum mismatch (the file is corrupt)")
+        }
+    }
+}
+
+/// Decodes a `.pare` file held in memory, checking every offset, length and count before use.
+struct PareDecoder {
+    let source: String
+    let bytes: UnsafeRawBufferPointer
+    let options: PareReadOptions
+    /// Makes a tensor's data from a range of `bytes`: a no-copy view when the file is mapped.
+    let view: (Range<Int>) -> Data
+
+    private var strings: [Data] = []
+    private var tensors: [Tensor] = []
+    private var entries: [PareTensorEntry] = []
+    private var deferred: [PareFile.DeferredCheck] = []
+
+    init(source: String, bytes: UnsafeRawBufferPointer, options: PareReadOptions, view: @escaping (Range<Int>) -> Data) {
+        self.source = source
+        self.bytes = bytes
+        self.options = options
+        self.view = view
+    }
+
+    private func fail(_ message: String) -> FormatError { FormatError(source: source, message) }
+
+    mutating func decode() throws(FormatError) -> PareFile {
+        let size = bytes.count
+        guard size >= PareLayout.headerSize else {
+            if size >= PareLayout.magic.count && !hasMagic { throw fail("not a .pare file (wrong magic bytes)") }
+            throw fail("truncated: \(size) bytes, a .pare header needs \(PareLayout.headerSize)")
+        }
+        guard hasMagic else { throw fail("not a .pare file (wrong magic bytes)") }
+        var header = PareByteSource(UnsafeRawBufferPointer(rebasing: bytes[8..<PareLayout.headerSize]), source: source, context: "header")
+        let major = try header.uint16(), minor = try header.uint16()
+        guard major == PareLayout.majorVersion else {
+            throw fail("written in .pare format version \(major).\(minor); this reader reads version \(PareLayout.majorVersion).x (up to \(PareLayout.majorVersion).\(PareLayout.minorVersion))")
+        }
+        _ = try header.uint32()  // flags: none defined in 1.x; readers ignore them
+        let declaredSize = try header.uint64()
+        guard declaredSize == UInt64(size) else {
+            throw fail(declaredSize > UInt64(size)
+                ? "truncated: the header says \(declaredSize) bytes, the file has \(size)"
+                : "\(UInt64(size) - declaredSize) bytes after the end the header gives (\(declaredSize) bytes)")
+        }
+        let count = Int(try header.uint32())
+        guard count <= PareLayout.maximumSections else { throw fail("header: \(count) sections, more than the \(PareLayout.maximumSections) allowed") }
+        let tableEnd = PareLayout.headerSize + count * PareLayout.sectionEntrySize
+        guard tableEnd <= size else { throw fail("truncated: the section table of \(count) entries ends at \(tableEnd), past the file's \(size) bytes") }
+        let storedCRC = try header.uint32()
+        var crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<28]))
+        crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[PareLayout.headerSize..<tableEnd]), continuing: crc)
+        guard crc == storedCRC else { throw fail("header checksum mismatch (the header or section table is corrupt)") }
+
+        // The section table: in bounds, not overlapping, each known kind once.
+        var sections: [PareSection] = []
+        var ranges: [PareLayout.Section: Range<Int>] = [:]
+        var covered: [Range<Int>] = [0..<tableEnd]
+        var table = PareByteSource(UnsafeRawBufferPointer(rebasing: bytes[PareLayout.headerSize..<tableEnd]), source: source, context: "section table")
+        for _ in 0..<count {
+            let kind = try table.uint32(), flags = try table.uint32()
+            let offset = try table.uint64(), length = try table.uint64(), sectionCRC = try table.uint32()
+            _ = try table.uint32()
+            let tag = PareLayout.Section.tag(kind)
+            guard offset >= UInt64(tableEnd), offset <= UInt64(size), length <= UInt64(size) - offset else {
+                throw fail("section \(tag): offset \(offset) and length \(length) fall outside the file (\(tableEnd)..<\(size))")
+            }
+            let range = Int(offset)..<Int(offset + length)
+            if covered.contains(where: { $0.overlaps(range) }) {
+                throw fail("section \(tag): bytes \(range) overlap another section")
+            }
+            covered.append(range)
+            let known = PareLayout.Section(rawValue: kind)
+            if known == nil && flags & PareLayout.requiredFlag != 0 {
+                throw fail("section \(tag) is required but unknown to this reader (format \(PareLayout.majorVersion).\(PareLayout.minorVersion); the file is \(major).\(minor))")
+            }
+            if let known {
+                guard ranges[known] == nil else { throw fail("section \(tag) appears twice") }
+                ranges[known] = range
+            }
+            // Every section but DATA carries a CRC; DATA's blobs carry their own.
+            if known != .data {
+                let actual = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[range]))
+                guard actual == sectionCRC else { throw fail("section \(tag): checksum mismatch (the section is corrupt)") }
+            }
+            sections.append(PareSection(kind: tag, offset: range.lowerBound, length: range.count, known: known != nil))
+        }
+        for kind in PareLayout.Section.allCases where ranges[kind] == nil {
+            throw fail("section \(kind.tag) is missing")
+        }
+        let data = ranges[.data]!
+        guard data.lowerBound % PareLayout.alignment == 0 else {
+            throw fail("section DATA starts at \(data.lowerBound), not a multiple of \(PareLayout.alignment)")
+        }
+
+        strings = try decodeStrings(ranges[.strings]!)
+        var blobs = try decodeTensors(ranges[.tensors]!, data: data)
+        covered.removeAll { $0 == data }
+        blobs.append(contentsOf: covered)
+        try checkPaddingIsZero(covered: blobs)
+        var model = try decodeGraph(ranges[.graph]!)
+        try decodeMetadata(ranges[.metadata]!, into: &model)
+        do {
+            try model.graph.validate()
+        } catch {
+            throw fail(error.description)
+        }
+        return PareFile(model: model, majorVersion: Int(major), minorVersion: Int(minor), fileBytes: size,
+                        sections: sections, tensors: entries, deferredChecks: deferred, source: source)
+    }
+
+    private var hasMagic: Bool {
+        bytes.count >= PareLayout.magic.count && zip(bytes.prefix(8), PareLayout.magic).allSatisfy { $0 == $1 }
+    }
+
+    private func section(_ range: Range<Int>, _ context: String) -> PareByteSource {
+        PareByteSource(UnsafeRawBufferPointer(rebasing: bytes[range]), source: source, context: context)
+    }
+
+    private func expectEnd(_ reader: PareByteSource) throws(FormatError) {
+        guard reader.isAtEnd else { throw reader.error("\(reader.remaining) bytes left over at its end") }
+    }
+
+    /// Bytes no section or blob describes must be zero, so that no byte of a file goes unchecked.
+    private func checkPaddingIsZero(covered: [Range<Int>]) throws(FormatError) {
+        var position = 0
+        for range in covered.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if range.lowerBound > position,
+               let bad = (position..<range.lowerBound).first(where: { bytes[$0] != 0 }) {
+                throw fail("padding byte at offset \(bad) is \(bytes[bad]), not zero (the file is corrupt)")
+            }
+            position = max(position, range.upperBound)
+        }
+        if let bad = (position..<bytes.count).first(where: { bytes[$0] != 0 }) {
+            throw fail("padding byte at offset \(bad) is \(bytes[bad]), not zero (the file is corrupt)")
+        }
+    }
+
+    // MARK: Strings and tensors
+
+    private func decodeStrings(_ range: Range<Int>) throws(FormatError) -> [Data] {
+        var reader = section(range, "section STRS")
+        let count = try reader.itemCount("string count")
+        var strings: [Data] = []
+        strings.reserveCapacity(count)
+        for _ in 0..<count {
+            let length = try reader.count("string length", limit: reader.remaining)
+            strings.append(try reader.bytes(length))
+        }
+        try expectEnd(reader)
+        guard strings.first?.isEmpty == true else { throw reader.error("string 0 must be the empty string") }
+        return strings
+    }
+
+    private func string(_ reader: inout PareByteSource) throws(FormatError) -> Data {
+        let index = try reader.varint()
+        guard index < UInt64(strings.count) else { throw reader.error("string index \(index) is past the string table's \(strings.count) entries") }
+        return strings[Int(index)]
+    }
+
+    private func text(_ reader: inout PareByteSource) throws(FormatError) -> String {
+        String(decoding: try string(&reader), as: UTF8.self)
+    }
+
+    private func elementType(_ reader: inout PareByteSource) throws(FormatError) -> ElementType {
+        let raw = try reader.varint()
+        guard raw <= UInt64(Int.max), let type = ElementType(rawValue: Int(raw)), type != .undefined else {
+            throw reader.error("unknown element type \(raw)")
+        }
+        return type
+    }
+
+    private func shape(_ reader: inout PareByteSource) throws(FormatError) -> [Int] {
+        let rank = try reader.count("rank", limit: min(PareLayout.maximumRank, reader.remaining))
+        var dims: [Int] = []
+        var total = 1
+        for _ in 0..<rank {
+            let d = try reader.count("dimension", limit: Int(Int32.max))
+            let (product, overflow) = total.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= Int(Int32.max) * 64 else { throw reader.error("shape \(dims + [d]) holds too many elements") }
+            total = product
+            dims.append(d)
+        }
+        return dims
+    }
+
+    /// Reads the tensor table, making each tensor from its blob; returns the blobs' file ranges.
+    private mutating func decodeTensors(_ range: Range<Int>, data: Range<Int>) throws(FormatError) -> [Range<Int>] {
+        var reader = section(range, "section TENS")
+        let count = try reader.itemCount("tensor count", minimumBytes: 4)
+        var blobs: [Range<Int>] = []
+        var pending: [(index: Int, range: Range<Int>, crc: UInt32)] = []
+        for index in 0..<count {
+            reader.context = "section TENS, tensor \(index)"
+            let name = try text(&reader)
+            reader.context = "section TENS, tensor '\(name)'"
+            let type = try elementType(&reader)
+            let shape = try self.shape(&reader)
+            let elements = shape.reduce(1, *)
+            let encoding = try reader.varint()
+            switch PareLayout.Encoding(rawValue: encoding) {
+            case .strings:
+                guard type == .string else { throw reader.error("string encoding for a tensor of type \(type)") }
+                let n = try reader.itemCount("string count")
+                guard n == elements else { throw reader.error("shape \(shape) needs \(elements) strings, the entry has \(n)") }
+                var values: [Data] = []
+                for _ in 0..<n { values.append(try string(&reader)) }
+                tensors.append(Tensor(name: name, elementType: type, shape: shape, storage: .strings(values)))
+                entries.append(PareTensorEntry(name: name, elementType: type.description, shape: shape, compression: "none",
+                                               storedBytes: 0, decodedBytes: values.reduce(0) { $0 + $1.count }))
+            case .raw:
+                guard let expected = type.byteCount(forElements: elements) else { throw reader.error("type \(type) has no raw encoding") }
+                let compressionCode = try reader.varint()
+                guard let compression = PareLayout.Compression(rawValue: compressionCode) else {
+                    throw reader.error("unknown compression \(compressionCode)")
+                }
+                let offset = try reader.count("blob offset", limit: data.count)
+                let length = try reader.count("blob length", limit: data.count - offset)
+                let crc = try reader.uint32()
+                guard offset % PareLayout.alignment == 0 else { throw reader.error("blob offset \(offset) is not a multiple of \(PareLayout.alignment)") }
+                if compression == .none && length != expected {
+                    throw reader.error("blob holds \(length) bytes, shape \(shape) of \(type) needs \(expected)")
+                }
+                let blob = (data.lowerBound + offset)..<(data.lowerBound + offset + length)
+                if let overlap = blobs.first(where: { $0.overlaps(blob) }) {
+                    throw reader.error("blob \(blob) overlaps blob \(overlap)")
+                }
+                blobs.append(blob)
+                let stored: Data
+                if compression == .zstd {
+                    pending.append((tensors.count, blob, crc))
+                    stored = Data()
+                } else {
+                    stored = view(blob)
+                    if options.verifiesTensorData {
+                        pending.append((tensors.count, blob, crc))
+                    } else {
+                        deferred.append(.init(name: name, bytes: stored, crc: crc))
+                    }
+                }
+                tensors.append(Tensor(name: name, elementType: type, shape: shape, storage: .bytes(stored)))
+                entries.append(PareTensorEntry(name: name, elementType: type.description, shape: shape,
+                                               compression: compression == .zstd ? "zstd" : "none", storedBytes: length, decodedBytes: expected))
+            case nil:
+                throw reader.error("unknown encoding \(encoding)")
+            }
+        }
+        reader.context = "section TENS"
+        try expectEnd(reader)
+        try checkAndDecompress(pending)
+        return blobs
+    }
+
+    /// Checks the CRCs of `pending` blobs (in parallel: they are the bulk of the file) and decodes
+    /// the compressed ones.
+    private mutating func checkAndDecompress(_ pending: [(index: Int, range: Range<Int>, crc: UInt32)]) throws(FormatError) {
+        let checks = pending.map { PareFile.DeferredCheck(name: tensors[$0.index].name, bytes: view($0.range), crc: $0.crc) }
+        if let bad = Self.firstMismatch(checks) {
+            throw fail("tensor '\(bad)': data checksum mismatch (the file is corrupt)")
+        }
+        for item in pending where entries[item.index].compression == "zstd" {
+            let expected = entries[item.index].decodedBytes
+            do {
+                let decoded = try Zstd.decompress(UnsafeRawBufferPointer(rebasing: bytes[item.range]), expectedCount: expected)
+                tensors[item.index].storage = .bytes(decoded)
+            } catch {
+                throw fail("tensor '\(tensors[item.index].name)': \(error.message)")
+            }
+        }
+    }
+
+    /// The name of the first blob whose CRC-32 differs from the recorded one.
+    static func firstMismatch(_ checks: [PareFile.DeferredCheck]) -> String? {
+        guard !checks.isEmpty else { return nil }
+        let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: checks.count)
+        results.initialize(repeating: true)
+        defer { results.deallocate() }
+        let out = SendablePointer(results)
+        DispatchQueue.concurrentPerform(iterations: checks.count) { i in
+            out.value[i] = checks[i].bytes.withUnsafeBytes { CRC32.checksum($0) } == checks[i].crc
+        }
+        return results.firstIndex(of: false).map { checks[$0].name }
+    }
+
+    private func tensor(_ reader: inout PareByteSource) throws(FormatError) -> Tensor {
+        let index = try reader.varint()
+        guard index < UInt64(tensors.count) else { throw reader.error("tensor index \(index) is past the tensor table's \(tensors.count) entries") }
+        return tensors[Int(index)]
+    }
+
+    // MARK: Graph
+
+    private func decodeGraph(_ range: Range<Int>) throws(FormatError) -> Model {
+        var reader = section(range, "section GRPH")
+        let irVersion = try reader.varint()
+        let opsetCount = try reader.itemCount("opset count", minimumBytes: 2)
+        var opsets: [OpsetImport] = []
+        for _ in 0..<opsetCount {
+            let domain = try text(&reader)
+            opsets.append(OpsetImport(domain: domain, version: Int64(truncatingIfNeeded: try reader.varint())))
+        }
+        let graph = try self.graph(&reader, depth: 0)
+        reader.context = "section GRPH"
+        try expectEnd(reader)
+        return Model(irVersion: Int64(truncatingIfNeeded: irVersion), opsetImports: opsets, graph: graph)
+    }
+
+    private func graph(_ reader: inout PareByteSource, depth: Int) throws(FormatError) -> Graph {
+        guard depth < PareLayout.maximumGraphDepth else { throw reader.error("subgraphs nested deeper than \(PareLayout.maximumGraphDepth)") }
+        var graph = Graph(name: try text(&reader))
+        let context = depth == 0 ? "section GRPH" : "section GRPH, subgraph '\(graph.name)'"
+        reader.context = context
+        for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { graph.inputs.append(try valueDeclaration(&reader)) }
+        for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { graph.outputs.append(try valueDeclaration(&reader)) }
+        for _ in 0..<(try reader.itemCount("initializer count")) { graph.initializers.append(try tensor(&reader)) }
+        for _ in 0..<(try reader.itemCount("sparse initializer count", minimumBytes: 3)) { graph.sparseInitializers.append(try sparse(&reader)) }
+        let nodeCount = try reader.itemCount("node count", minimumBytes: 5)
+        graph.nodes.reserveCapacity(nodeCount)
+        for index in 0..<nodeCount {
+            reader.context = "\(context), node \(index)"
+            graph.nodes.append(try node(&reader, depth: depth))
+            reader.context = context
+        }
+        return graph
+    }
+
+    private func node(_ reader: inout PareByteSource, depth: Int) throws(FormatError) -> Node {
+        let code = try reader.varint()
+        var domain = "", opType: String
+        if code == 0 {
+            domain = try text(&reader)
+            opType = try text(&reader)
+        } else {
+            guard code <= UInt64(PareLayout.builtinOps.count) else {
+                throw reader.error("op code \(code) is unknown to this reader (it knows 1...\(PareLayout.builtinOps.count))")
+            }
+            opType = PareLayout.builtinOps[Int(code) - 1]
+        }
+        var node = Node(name: try text(&reader), opType: opType, domain: domain, inputs: [], outputs: [])
+        reader.context += " (\(node.displayName))"
+        for _ in 0..<(try reader.itemCount("input count")) { node.inputs.append(try text(&reader)) }
+        for _ in 0..<(try reader.itemCount("output count")) { node.outputs.append(try text(&reader)) }
+        for _ in 0..<(try reader.itemCount("attribute count", minimumBytes: 3)) {
+            let name = try text(&reader)
+            node.attributes.append(Attribute(name, try attributeValue(&reader, name: name, depth: depth)))
+        }
+        return node
+    }
+
+    private func attributeValue(_ reader: inout PareByteSource, name: String, depth: Int) throws(FormatError) -> AttributeValue {
+        let kind = try reader.varint()
+        switch kind {
+        case 1: return .float(try reader.float32())
+        case 2: return .int(try reader.signedVarint())
+        case 3: return .string(try string(&reader))
+        case 4: return .tensor(try tensor(&reader))
+        case 5: return .graph(try graph(&reader, depth: depth + 1))
+        case 6: return .floats(try list(&reader, minimumBytes: 4) { (r: inout PareByteSource) throws(FormatError) in try r.float32() })
+        case 7: return .ints(try list(&reader) { (r: inout PareByteSource) throws(FormatError) in try r.signedVarint() })
+        case 8: return .strings(try list(&reader) { (r: inout PareByteSource) throws(FormatError) in try string(&r) })
+        case 9: return .tensors(try list(&reader) { (r: inout PareByteSource) throws(FormatError) in try tensor(&r) })
+        case 10: return .graphs(try list(&reader, minimumBytes: 6) { (r: inout PareByteSource) throws(FormatError) in try graph(&r, depth: depth + 1) })
+        case 11: return .sparseTensor(try sparse(&reader))
+        case 12: return .sparseTensors(try list(&reader, minimumBytes: 3) { (r: inout PareByteSource) throws(FormatError) in try sparse(&r) })
+        case 13: return .type(try type(&reader))
+        case 14: return .types(try list(&reader) { (r: inout PareByteSource) throws(FormatError) in try type(&r) })
+        default: throw reader.error("attribute '\(name)' has unknown kind \(kind)")
+        }
+    }
+
+    private func list<T>(_ reader: inout PareByteSource, minimumBytes: Int = 1,
+                         _ item: (inout PareByteSource) throws(FormatError) -> T) throws(FormatError) -> [T] {
+        let count = try reader.itemCount("list length", minimumBytes: minimumBytes)
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for _ in 0..<count { result.append(try item(&reader)) }
+        return result
+    }
+
+    private func sparse(_ reader: inout PareByteSource) throws(FormatError) -> SparseTensor {
+        let values = try tensor(&reader), indices = try tensor(&reader)
+        return SparseTensor(values: values, indices: indices, shape: try shape(&reader))
+    }
+
+    private func valueDeclaration(_ reader: inout PareByteSource) throws(FormatError) -> Value {
+        let name = try text(&reader)
+        return Value(name: name, type: try type(&reader))
+    }
+
+    private func type(_ reader: inout PareByteSource) throws(FormatError) -> ValueType? {
+        let tag = try reader.varint()
+        switch tag {
+        case 0: return nil
+        case 1:
+            let element = try elementType(&reader)
+            let rankPlusOne = try reader.count("rank", limit: min(PareLayout.maximumRank + 1, reader.remaining + 1))
+            guard rankPlusOne > 0 else { return .tensor(TensorType(element, nil)) }
+            var dims: [Dim] = []
+            for _ in 1..<rankPlusOne {
+                let d = try reader.varint()
+                switch d {
+                case 0: dims.append(.unknown)
+                case 1: dims.append(.symbol(try text(&reader)))
+                default:
+                    guard d - 2 <= UInt64(Int32.max) else { throw reader.error("dimension \(d - 2) is too large") }
+                    dims.append(.known(Int(d - 2)))
+                }
+            }
+            return .tensor(TensorType(element, dims))
+        case 2: return .carried(CarriedFields(try string(&reader)))
+        default: throw reader.error("unknown type tag \(tag)")
+        }
+    }
+
+    private func type(_ reader: inout PareByteSource) throws(FormatError) -> ValueType {
+        guard let type: ValueType = try type(&reader) else { throw reader.error("a type is missing") }
+        return type
+    }
+
+    // MARK: Metadata
+
+    private func decodeMetadata(_ range: Range<Int>, into model: inout Model) throws(FormatError) {
+        var reader = section(range, "section META")
+        var entries: [MetadataEntry] = []
+        for _ in 0..<(try reader.itemCount("entry count", minimumBytes: 2)) {
+            let key = try text(&reader)
+            entries.append(MetadataEntry(key, try text(&reader)))
+        }
+        var inputs: [Value] = [], outputs: [Value] = []
+        for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { inputs.append(try valueDeclaration(&reader)) }
+        for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { outputs.append(try valueDeclaration(&reader)) }
+        try expectEnd(reader)
+        guard inputs == model.graph.runtimeInputs, outputs == model.graph.outputs else {
+            throw reader.error("the input/output signatures differ from the graph's inputs and outputs")
+        }
+        if let producer = entries.first(where: { $0.key == PareMetadataKey.producer })?.value {
+            let parts = producer.split(separator: " ", maxSplits: 1)
+            model.producerName = parts.first.map(String.init) ?? ""
+            model.producerVersion = parts.count > 1 ? String(parts[1]) : ""
+        }
+        model.metadata = entries.filter { $0.key != PareMetadataKey.producer }
+    }
+}
+
+/// A pointer handed to `concurrentPerform` iterations that each write only their own element.
+struct SendablePointer<Pointer>: @unchecked Sendable {
+    let value: Pointer
+    init(_ value: Pointer) { self.value = value }
+}

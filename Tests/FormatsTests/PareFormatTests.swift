@@ -1,0 +1,156 @@
+import Foundation
+import Graph
+import Testing
+@testable import Formats
+
+@Suite("Mobile format (.pare)")
+struct PareFormatTests {
+    @Test("every sample survives .pare → model unchanged (minus doc strings and value_info)", arguments: Fixtures.sampleNames)
+    func roundTrip(name: String) throws {
+        let model = try PareFixtures.sample(name)
+        let decoded = try PareFormat.decode(try PareFormat.encode(model), source: name).model
+        let expected = PareFixtures.stripped(model)
+        #expect(decoded.graph == expected.graph)
+        #expect(decoded.opsetImports == model.opsetImports)
+        #expect(decoded.irVersion == model.irVersion)
+    }
+
+    @Test("the writer is deterministic: encode, decode, encode gives the same bytes", arguments: Fixtures.sampleNames)
+    func deterministic(name: String) throws {
+        let model = try PareFixtures.sample(name)
+        let options = PareWriteOptions(compression: .zstd(level: 3), sourceSHA256: String(repeating: "ab", count: 32),
+                                       preprocessing: Preprocessing(mean: [0.5], std: [0.25], layout: "NCHW"))
+        let first = try PareFormat.encode(model, options: options)
+        #expect(try PareFormat.encode(model, options: options) == first)
+        let again = try PareFormat.encode(try PareFormat.decode(first, source: name).model, options: PareWriteOptions(compression: .zstd(level: 3)))
+        #expect(again == first)
+    }
+
+    @Test("a .pare read back as ONNX and written again gives the same bytes")
+    func throughONNX() throws {
+        let model = try PareFixtures.sample("unet_thesis.onnx")
+        let options = PareWriteOptions(sourceSHA256: String(repeating: "0f", count: 32), preprocessing: Preprocessing(layout: "NHWC"))
+        let pare = try PareFormat.encode(model, options: options)
+        let onnx = try ONNXFormat.encode(try PareFormat.decode(pare, source: "u.pare").model)
+        let back = try ONNXFormat.decode(onnx, baseDirectory: nil, source: "u.onnx")
+        // A new digest is offered, but the recorded source is kept.
+        #expect(try PareFormat.encode(back, options: PareWriteOptions(sourceSHA256: String(repeating: "11", count: 32))) == pare)
+    }
+
+    @Test("layout: header fields, 64-byte aligned blobs, and uncompressed tensors used in place")
+    func layoutAndZeroCopy() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("resnet.pare")
+        try PareFormat.write(try PareFixtures.sample("resnet_mini.onnx"), to: url)
+        let bytes = try Data(contentsOf: url)
+        #expect(PareFormat.hasMagic(bytes) && PareFormat.isPareFile(url))
+        #expect(PareFixtures.read64([UInt8](bytes), 16) == UInt64(bytes.count))
+        let file = try PareFormat.read(contentsOf: url)
+        #expect(file.majorVersion == 1 && file.minorVersion == 0)
+        #expect(file.sections.map(\.kind) == ["META", "STRS", "TENS", "GRPH", "DATA"])
+        let data = try #require(file.sections.last)
+        #expect(data.offset % 64 == 0)
+        var inPlace = 0
+        for tensor in file.model.graph.initializers where tensor.byteCount >= 64 {
+            let address = try #require(tensor.bytes?.withUnsafeBytes { $0.baseAddress })
+            // Views of the mapping land on 64-byte boundaries; a copy would be 16-byte aligned at best by chance.
+            #expect(Int(bitPattern: address) % 64 == 0, "tensor '\(tensor.name)'")
+            inPlace += 1
+        }
+        #expect(inPlace > 5)
+    }
+
+    @Test("zstd blobs are smaller where that pays and decode to the same tensors")
+    func compression() throws {
+        // Half the weights are zero, so zstd pays; the model must decode to the same values.
+        var model = try PareFixtures.sample("unet_thesis.onnx")
+        for i in model.graph.initializers.indices where model.graph.initializers[i].elementCount > 64 {
+            var values = model.graph.initializers[i].floatValues()!
+            for j in stride(from: 0, to: values.count, by: 2) { values[j] = 0 }
+            model.graph.initializers[i].storage = .bytes(values.withUnsafeBytes { Data($0) })
+        }
+        let plain = try PareFormat.encode(model)
+        let packed = try PareFormat.encode(model, options: PareWriteOptions(compression: .zstd(level: 3)))
+        #expect(packed.count < plain.count * 3 / 4)
+        let file = try PareFormat.decode(packed, source: "packed")
+        #expect(file.tensors.contains { $0.compression == "zstd" })
+        #expect(file.model.graph == PareFixtures.stripped(model).graph)
+    }
+
+    @Test("metadata: producer, source digest, source producer, preprocessing and signatures")
+    func metadata() throws {
+        var model = try PareFixtures.sample("unet_thesis.onnx")
+        model.producerName = "pytorch"
+        model.producerVersion = "2.5.0"
+        model.metadata = [MetadataEntry("author", "thesis")]
+        let digest = SHA256.hex(Data("source".utf8))
+        let options = PareWriteOptions(sourceSHA256: digest, preprocessing: Preprocessing(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], layout: "NCHW"))
+        let decoded = try PareFormat.decode(try PareFormat.encode(model, options: options), source: "m").model
+        #expect(decoded.producerName == "Pare" && decoded.producerVersion == PareRelease.version)
+        #expect(decoded.metadata.map(\.key) == [
+            PareMetadataKey.sourceSHA256, PareMetadataKey.sourceProducer, PareMetadataKey.mean, PareMetadataKey.std,
+            PareMetadataKey.layout, "author",
+        ])
+        #expect(decoded.metadata.first { $0.key == PareMetadataKey.sourceProducer }?.value == "pytorch 2.5.0")
+        let preprocessing = try Preprocessing(metadata: decoded.metadata)
+        #expect(preprocessing == options.preprocessing)
+        #expect(decoded.graph.runtimeInputs == model.graph.runtimeInputs.map { Value(name: $0.name, type: $0.type) })
+    }
+
+    @Test("SHA-256 matches the FIPS 180-4 examples")
+    func sha256() {
+        #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256.hex(Data(repeating: UInt8(ascii: "a"), count: 1_000_000))
+            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("a newer minor version with an extra section loads")
+    func newerMinorLoads() throws {
+        let model = try PareFixtures.sample("mobilenet_mini.onnx")
+        let file = PareFixtures.rebuilt(try PareFormat.encode(model), minor: 7, extra: [("XTRA", 0, Array("future data".utf8))])
+        let decoded = try PareFormat.decode(file, source: "future.pare")
+        #expect(decoded.minorVersion == 7)
+        #expect(decoded.sections.contains { $0.kind == "XTRA" && !$0.known })
+        #expect(decoded.model.graph == PareFixtures.stripped(model).graph)
+    }
+
+    @Test("a newer major version is refused naming both versions; an unknown required section too")
+    func newerMajorRefused() throws {
+        let encoded = try PareFormat.encode(try PareFixtures.sample("mobilenet_mini.onnx"))
+        let error = #expect(throws: FormatError.self) { try PareFormat.decode(PareFixtures.rebuilt(encoded, major: 2, minor: 3), source: "new.pare") }
+        #expect(error?.message.contains("2.3") == true && error?.message.contains("1.") == true, "\(String(describing: error))")
+        let required = #expect(throws: FormatError.self) {
+            try PareFormat.decode(PareFixtures.rebuilt(encoded, minor: 1, extra: [("QNT4", 1, [1, 2, 3])]), source: "req.pare")
+        }
+        #expect(required?.message.contains("QNT4") == true)
+    }
+
+    @Test("deferred blob checks: loading skips them, verifyTensorData finds the corruption")
+    func deferredVerification() throws {
+        let encoded = try PareFormat.encode(try PareFixtures.sample("resnet_mini.onnx"))
+        let data = try #require(PareFixtures.sections(encoded).last)
+        var corrupt = [UInt8](encoded)
+        corrupt[data.offset + 100] ^= 0x40
+        #expect(throws: FormatError.self) { try PareFormat.decode(Data(corrupt), source: "c.pare") }
+        let lazy = try PareFormat.decode(Data(corrupt), source: "c.pare", options: PareReadOptions(verifiesTensorData: false))
+        let error = #expect(throws: FormatError.self) { try lazy.verifyTensorData() }
+        #expect(error?.message.contains("checksum") == true)
+    }
+
+    @Test("models the format cannot hold are refused by the writer, naming what to do")
+    func writerRefusals() throws {
+        let withFunctions = try ONNXFormat.read(contentsOf: Fixtures.url("ir_features.onnx"))
+        if !withFunctions.functions.isEmpty {
+            let error = #expect(throws: FormatError.self) { try PareFormat.encode(withFunctions) }
+            #expect(error?.message.contains("inline") == true)
+        }
+        var broken = Fixtures.tinyModel()
+        broken.graph.initializers[0].storage = .bytes(Data(count: 3))
+        let error = #expect(throws: FormatError.self) { try PareFormat.encode(broken) }
+        #expect(error?.message.contains("'w'") == true)
+    }
+}

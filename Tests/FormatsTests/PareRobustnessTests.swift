@@ -1,0 +1,105 @@
+import Foundation
+import Graph
+import Testing
+@testable import Formats
+
+/// Damaged `.pare` files: each must be refused with a FormatError — never a crash, never an
+/// out-of-bounds read (Scripts/fuzz-pare runs this suite under the address sanitizer).
+@Suite("Mobile format (.pare): damaged files")
+struct PareRobustnessTests {
+    /// A sample with every feature the encoder has: subgraphs, strings, sparse tensors, zstd blobs.
+    static let sampleFile: Data = {
+        var model = try! PareFixtures.sample("ir_features.onnx")
+        model.metadata = [MetadataEntry("k", "v")]
+        return try! PareFormat.encode(model, options: PareWriteOptions(compression: .zstd(level: 1), sourceSHA256: "00"))
+    }()
+
+    static let convFile: Data = try! PareFormat.encode(try! PareFixtures.sample("resnet_mini.onnx"),
+                                                       options: PareWriteOptions(compression: .zstd(level: 1)))
+
+    private func expectRefused(_ bytes: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            _ = try PareFormat.decode(Data(bytes), source: "damaged.pare")
+            Issue.record("\(what): the damaged file was accepted", sourceLocation: sourceLocation)
+        } catch {
+            #expect(error.source == "damaged.pare" && !error.message.isEmpty, sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("truncated at every section boundary, and at each byte of the header and table", arguments: [0, 1])
+    func truncation(fileIndex: Int) {
+        let file = [UInt8](fileIndex == 0 ? Self.sampleFile : Self.convFile)
+        var cuts = Set(0..<(32 + 32 * PareFixtures.sections(Data(file)).count))
+        for s in PareFixtures.sections(Data(file)) {
+            cuts.formUnion([s.offset, s.offset + 1, s.offset + s.length / 2, max(0, s.offset + s.length - 1), s.offset + s.length])
+        }
+        cuts.remove(file.count)
+        for cut in cuts.sorted() where cut < file.count {
+            expectRefused(Array(file[..<cut]), "truncated to \(cut) bytes")
+        }
+    }
+
+    @Test("every single-byte change in the header and section table is refused", arguments: [0, 1])
+    func headerFlips(fileIndex: Int) {
+        let file = [UInt8](fileIndex == 0 ? Self.sampleFile : Self.convFile)
+        let tableEnd = 32 + 32 * PareFixtures.sections(Data(file)).count
+        for position in 0..<tableEnd {
+            for mask: UInt8 in [0x01, 0x80, 0xFF] {
+                var damaged = file
+                damaged[position] ^= mask
+                expectRefused(damaged, "byte \(position) ^ \(mask)")
+            }
+        }
+    }
+
+    @Test("thousands of random mutations anywhere in the file are each refused", arguments: [0, 1])
+    func randomMutations(fileIndex: Int) {
+        let file = [UInt8](fileIndex == 0 ? Self.sampleFile : Self.convFile)
+        var random = SplitMix(state: 0x5EED_0000 + UInt64(fileIndex))
+        for trial in 0..<2000 {
+            var damaged = file
+            let position = random.below(file.count)
+            // One byte, or a burst of up to 4 (CRC-32 detects every burst of 32 bits or fewer).
+            let burst = trial % 4 == 0 ? 1 + random.below(min(4, file.count - position)) : 1
+            for k in 0..<burst {
+                var replacement = UInt8(truncatingIfNeeded: random.next())
+                if replacement == damaged[position + k] { replacement ^= 0x5A }
+                damaged[position + k] = replacement
+            }
+            expectRefused(damaged, "trial \(trial): \(burst) byte(s) at \(position)")
+        }
+    }
+
+    @Test("wrong magic, other files, empty and tiny inputs")
+    func notPare() throws {
+        expectRefused([], "empty")
+        expectRefused(Array("PARE".utf8), "short")
+        var wrong = [UInt8](Self.convFile)
+        wrong[1] = UInt8(ascii: "X")
+        do {
+            _ = try PareFormat.decode(Data(wrong), source: "x.pare")
+            Issue.record("wrong magic accepted")
+        } catch {
+            #expect(error.message.contains("not a .pare file"))
+        }
+        let onnx = try Data(contentsOf: Fixtures.url("resnet_mini.onnx"))
+        #expect(!PareFormat.hasMagic(onnx))
+        expectRefused([UInt8](onnx), "an ONNX file")
+    }
+
+    @Test("a file with bytes after its declared end is refused")
+    func trailingBytes() {
+        expectRefused([UInt8](Self.convFile) + [0], "one extra byte")
+    }
+
+    @Test("reading a damaged file from disk names the file")
+    func namesFile() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("cut.pare")
+        try Self.convFile.prefix(Self.convFile.count / 2).write(to: url)
+        let error = #expect(throws: FormatError.self) { try PareFormat.read(contentsOf: url) }
+        #expect(error?.description.hasPrefix(url.path) == true)
+        #expect(error?.message.contains("truncated") == true)
+    }
+}
