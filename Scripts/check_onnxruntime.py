@@ -7,8 +7,20 @@ bit-identical to the committed reference outputs (made by onnxruntime from the o
 Then `convert optimize M.onnx -o opt.onnx` simplifies it, and onnxruntime's outputs for the
 optimized file must match the references within 1e-4 relative (1e-5 absolute) error: folding
 BatchNorms into weights changes float rounding, nothing else.
-Usage: check_onnxruntime.py path/to/convert
+
+Then the lossy weight storage passes: `convert optimize M.onnx --passes <standard>,fp16-weights`
+(and `...,int8-weights`), with the standard pass list read from `convert optimize --list-passes`.
+onnxruntime must run the result, and its outputs must match Pare's own (`convert run` on the same
+inputs) within 1e-4 relative (1e-5 absolute) error: both engines dequantize the same stored
+weights, so they agree as closely as on the unquantized model. How far the stored model is from
+the reference (max abs error for fp16, cosine similarity for int8) is printed, not checked here
+(Tests/PassesTests/WeightStorageTests.swift bounds it).
+
+Last, the mobile format: `convert M.onnx --to mobile` writes a .pare file (float32 weights, and
+fp16 weights zstd-compressed), Scripts/pare_to_onnx.py, a reader written from docs/mobile-format.md,
+turns it back into ONNX, and onnxruntime's outputs must match the references (check_mobile_format).
 """
+import argparse
 import glob
 import os
 import subprocess
@@ -16,13 +28,21 @@ import sys
 import tempfile
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Lossy passes `convert optimize` runs only when named; what they store weights as.
+STORAGE_PASSES = {"fp16-weights": "float16", "int8-weights": "int8"}
 
 
-def run_session(path, inputs):
+def run_session(path, inputs, float_matmuls=False):
     options = ort.SessionOptions()
+    if float_matmuls:
+        # onnxruntime fuses DequantizeLinear → MatMul into MatMulNBits, by default at accuracy
+        # level 4, which also quantizes the activations to int8; level 1 keeps them float32, so
+        # only the stored weights are quantized, as in Pare.
+        options.add_session_config_entry("session.qdq_matmulnbits_accuracy_level", "1")
     # Same graph optimizations as when the references were made, so results are comparable bit for bit.
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     return dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
@@ -44,7 +64,43 @@ def compare(actual, expected, exact, label):
     return problems
 
 
-def check(convert, model, workdir):
+def standard_passes(convert):
+    """The standard pipeline's passes, in order: --list-passes without the storage passes."""
+    listing = subprocess.run([convert, "optimize", "--list-passes"], check=True, capture_output=True, text=True).stdout
+    names = [line.split()[0] for line in listing.splitlines()[1:] if line.strip()]
+    return [name for name in names if name not in STORAGE_PASSES]
+
+
+def distance(actual, expected):
+    """Max abs error relative to the reference's largest magnitude, and the lowest cosine similarity, over the outputs."""
+    worst_error, worst_cosine = 0.0, 1.0
+    for name, want in expected.items():
+        a, b = actual[name].astype(np.float64).ravel(), want.astype(np.float64).ravel()
+        worst_error = max(worst_error, float(np.max(np.abs(a - b))) / max(float(np.max(np.abs(b))), 1e-30))
+        norms = np.linalg.norm(a) * np.linalg.norm(b)
+        worst_cosine = min(worst_cosine, float(np.dot(a, b) / norms) if norms > 0 else float(np.array_equal(a, b)))
+    return worst_error, worst_cosine
+
+
+def check_storage(convert, model, passes, storage, inputs, expected, workdir):
+    """Problems with `passes` + `storage` on `model`, and a line on what it stored and how close it stays."""
+    stem = model[: -len(".onnx")]
+    stored = os.path.join(workdir, f"{storage}-{os.path.basename(model)}")
+    subprocess.run([convert, "optimize", model, "-o", stored, "--passes", ",".join(passes + [storage])], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pare_outputs = os.path.join(workdir, f"{storage}-{os.path.basename(stem)}.outputs.npz")
+    subprocess.run([convert, "run", stored, "--inputs", stem + ".inputs.npz", "--outputs", pare_outputs], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pare = dict(np.load(pare_outputs))
+    ort_outputs = run_session(stored, inputs, float_matmuls=True)
+    problems = compare(ort_outputs, pare, False, f"{storage} (onnxruntime against Pare)")
+    stored_type = getattr(onnx.TensorProto, STORAGE_PASSES[storage].upper())
+    count = sum(1 for t in onnx.load(stored, load_external_data=False).graph.initializer if t.data_type == stored_type)
+    error, cosine = distance(ort_outputs, expected)
+    return problems, f"{storage}: {count} {STORAGE_PASSES[storage]} weights, error {error:.1e} of range, cosine {cosine:.5f}"
+
+
+def check(convert, model, workdir, passes):
     stem = model[: -len(".onnx")]
     inputs = dict(np.load(stem + ".inputs.npz"))
     expected = dict(np.load(stem + ".outputs.npz"))
@@ -55,11 +111,100 @@ def check(convert, model, workdir):
     subprocess.run([convert, "optimize", model, "-o", optimized], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     problems += compare(run_session(optimized, inputs), expected, False, "optimized")
-    return problems
+    figures = []
+    for storage in STORAGE_PASSES:
+        storage_problems, line = check_storage(convert, model, passes, storage, inputs, expected, workdir)
+        problems += storage_problems
+        figures.append(line)
+    return problems, figures
+
+
+def check_mobile_format(convert, models):
+    """The .pare writer against an independent reader: each sample is converted with
+    `convert M.onnx --to mobile --no-verify` (float32 weights; and --fp16 --compress zstd when the
+    Python module zstandard is there), read back into ONNX by Scripts/pare_to_onnx.py (written from
+    docs/mobile-format.md, not from the Swift reader) and run by onnxruntime on the committed inputs.
+    float32 must match the committed outputs within rtol 1e-4, atol 1e-5 (BatchNorm folding
+    reorders arithmetic); fp16 within a max abs error of 1e-2 of each output's largest magnitude.
+    Prints one line per model; returns the number of models that failed."""
+    reader = os.path.join(ROOT, "Scripts", "pare_to_onnx.py")
+    variants = [("float32", [])]
+    try:
+        import zstandard  # noqa: F401  (only pare_to_onnx.py uses it)
+        variants.append(("fp16+zstd", ["--fp16", "--compress", "zstd"]))
+    except ImportError:
+        print("note: the Python module zstandard is missing: fp16+zstd .pare files are not checked", file=sys.stderr)
+
+    def outputs_of(path, inputs):
+        session = ort.InferenceSession(path, ort.SessionOptions(), providers=["CPUExecutionProvider"])
+        return dict(zip([o.name for o in session.get_outputs()], session.run(None, inputs)))
+
+    def problems_with(label, got, expected):
+        problems = []
+        for name, want in expected.items():
+            have = got.get(name)
+            if have is None or have.shape != want.shape:
+                problems.append(f"{label}: output '{name}' is {'missing' if have is None else f'shaped {have.shape}, not {want.shape}'}")
+                continue
+            error = float(np.max(np.abs(have.astype(np.float64) - want))) if want.size else 0.0
+            if label == "float32":
+                if not np.allclose(have, want, rtol=1e-4, atol=1e-5):
+                    problems.append(f"float32: output '{name}' differs beyond rtol 1e-4, atol 1e-5 (max abs diff {error:.3g})")
+            else:
+                allowed = 1e-2 * (float(np.max(np.abs(want))) if want.size else 0.0)
+                if not error <= allowed:
+                    problems.append(f"{label}: output '{name}' max abs error {error:.3g} exceeds {allowed:.3g} (1e-2 of its range)")
+        return problems
+
+    failed = 0
+    with tempfile.TemporaryDirectory() as workdir:
+        for model in models:
+            name = os.path.relpath(model, ROOT)
+            stem = model[: -len(".onnx")]
+            problems, notes = [], []
+            try:
+                inputs = dict(np.load(stem + ".inputs.npz"))
+                expected = dict(np.load(stem + ".outputs.npz"))
+                for label, flags in variants:
+                    pare = os.path.join(workdir, f"{label}-{os.path.basename(stem)}.pare")
+                    converted = subprocess.run([convert, model, "--to", "mobile", "-o", pare, "--no-verify", *flags],
+                                               capture_output=True, text=True)
+                    if converted.returncode != 0:
+                        message = (converted.stderr.strip().splitlines() or ["no message"])[-1]
+                        if os.path.basename(os.path.dirname(model)) == "external_data":
+                            notes.append(f"{label}: skipped, does not convert ({message})")
+                        else:
+                            problems.append(f"{label}: convert --to mobile failed: {message}")
+                        continue
+                    decoded = pare + ".onnx"
+                    read = subprocess.run([sys.executable, reader, pare, decoded], capture_output=True, text=True)
+                    if read.returncode != 0:
+                        problems.append(f"{label}: {read.stderr.strip() or 'pare_to_onnx.py failed'}")
+                        continue
+                    got = outputs_of(decoded, inputs)
+                    found = problems_with(label, got, expected)
+                    problems += found
+                    if not found:
+                        worst = max((float(np.max(np.abs(got[k].astype(np.float64) - v))) / max(float(np.max(np.abs(v))), 1e-30)
+                                     for k, v in expected.items() if v.size), default=0.0)
+                        notes.append(f"{label} {os.path.getsize(pare)} B, error {worst:.1e} of range")
+            except Exception as error:  # a crash of convert, the reader or onnxruntime is a failure, reported by name
+                problems.append(str(error))
+            if problems:
+                failed += 1
+                print(f"FAIL {name}: .pare: {'; '.join(problems)}", file=sys.stderr)
+            else:
+                print(f"ok   {name}: .pare read by pare_to_onnx.py, same outputs in onnxruntime ({'; '.join(notes)})",
+                      file=sys.stderr)
+    print(f".pare through an independent reader: {len(models) - failed} passed, {failed} failed", file=sys.stderr)
+    return failed
 
 
 def main():
-    convert = os.path.abspath(sys.argv[1])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("convert", help="path to the convert binary (swift build --show-bin-path)/convert")
+    convert = os.path.abspath(parser.parse_args().convert)
+    passes = standard_passes(convert)
     models = sorted(
         m for m in glob.glob(os.path.join(ROOT, "Samples", "**", "*.onnx"), recursive=True)
         if os.path.exists(m[: -len(".onnx")] + ".outputs.npz")
@@ -69,18 +214,19 @@ def main():
         for model in models:
             name = os.path.relpath(model, ROOT)
             try:
-                problems = check(convert, model, workdir)
+                problems, figures = check(convert, model, workdir, passes)
             except Exception as error:  # a crash of convert or onnxruntime is a failure, reported by name
-                problems = [str(error)]
+                problems, figures = [str(error)], []
             if problems:
                 failed += 1
                 print(f"FAIL {name}: {'; '.join(problems)}", file=sys.stderr)
             else:
                 passed += 1
-                print(f"ok   {name}: re-encoded by Pare, bit-identical outputs in onnxruntime; optimized, same outputs",
-                      file=sys.stderr)
+                print(f"ok   {name}: re-encoded by Pare, bit-identical outputs in onnxruntime; optimized, same outputs; "
+                      f"weight storage, same outputs as Pare ({'; '.join(figures)})", file=sys.stderr)
     print(f"onnxruntime round trip: {passed} passed, {failed} failed", file=sys.stderr)
-    sys.exit(1 if failed or not passed else 0)
+    pare_failed = check_mobile_format(convert, models)
+    sys.exit(1 if failed or pare_failed or not passed else 0)
 
 
 if __name__ == "__main__":

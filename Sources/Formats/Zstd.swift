@@ -17,6 +17,11 @@ enum Zstd {
 
     /// Decompresses one frame that must hold exactly `expectedCount` bytes.
     static func decompress(_ frame: UnsafeRawBufferPointer, expectedCount: Int) throws(FormatError) -> Data {
+        // Exactly one frame: ZSTD_decompress would go on through any frames after it.
+        let frameSize = ZSTD_findFrameCompressedSize(frame.baseAddress, frame.count)
+        guard ZSTD_isError(frameSize) == 0, frameSize == frame.count else {
+            throw FormatError(source: "", "the blob is not exactly one zstd frame")
+        }
         let declared = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
         // ZSTD_CONTENTSIZE_ERROR and _UNKNOWN are the two largest UInt64 values.
         guard declared < UInt64.max - 1 else {

@@ -55,6 +55,10 @@ enum ConvFusion {
             values.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
             return values
         }
+        func isFloatConstant(_ name: String?) -> Bool {
+            guard let name, let tensor = constants[name], tensor.elementType == .float32 else { return false }
+            return tensor.bytes?.count == tensor.elementCount * 4
+        }
         func unique(_ base: String) -> String {
             var name = base, n = 1
             while usedNames.contains(name) {
@@ -69,17 +73,23 @@ enum ConvFusion {
         for c in graph.nodes.indices {
             let conv = graph.nodes[c]
             guard conv.opType == "Conv", conv.isDefaultDomain, conv.outputs.count == 1, let x = conv.input(0),
-                  constants[x] == nil, var weight = floats(conv.input(1)),
-                  conv.input(2) == nil || floats(conv.input(2)) != nil else { continue }
-            let outputChannels = constants[conv.inputs[1]]!.shape.first ?? 0
-            var bias = floats(conv.input(2))
+                  constants[x] == nil, conv.input(1) != nil else { continue }
+            // Only BatchNorm folding needs the weights' values (read lazily: they are the bulk of a
+            // model); the epilogue fuses onto weights computed at load (dequantized) as well.
+            let weightShape = isFloatConstant(conv.input(1)) && (conv.input(2) == nil || isFloatConstant(conv.input(2)))
+                ? constants[conv.inputs[1]]!.shape : nil
+            let outputChannels = weightShape?.first ?? 0
+            var weight: [Float] = [], bias: [Float]?
             var current = conv.outputs[0]
             var label = ["Conv"]
             var epilogue = ConvEpilogue()
             var summand: String?
 
-            if let b = soleReader(of: current), let folded = batchNormalization(graph.nodes[b], input: current, channels: outputChannels,
-                                                                                   floats: floats) {
+            if weightShape != nil, let b = soleReader(of: current),
+               let folded = batchNormalization(graph.nodes[b], input: current, channels: outputChannels, floats: floats),
+               let weights = floats(conv.input(1)) {
+                weight = weights
+                bias = floats(conv.input(2))
                 let perChannel = weight.count / max(1, outputChannels)
                 for o in 0..<outputChannels {
                     for k in 0..<perChannel { weight[o * perChannel + k] = Float(Double(weight[o * perChannel + k]) * folded.scale[o]) }

@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
             prints the time per op and the slowest nodes; fused nodes show as "Conv+Relu".
             """)
 
-    @Argument(help: "The model to run (.onnx).")
+    @Argument(help: "The model to run (.onnx or .pare).")
     var model: String
 
     @OptionGroup var data: InputDataOptions
@@ -38,6 +38,10 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Time every node and print the time per op and the slowest nodes.")
     var profile = false
+
+    @Flag(name: .customLong("defer-checksums"), help: ArgumentHelp(
+        "For a .pare file: check the weight blobs' checksums after the run instead of at load, as an app that loads in O(graph) time does (a corrupt file still fails)."))
+    var deferChecksums = false
 
     @Flag(help: "Print the summary as JSON.")
     var json = false
@@ -67,7 +71,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         // Load time: open the file to a session ready to run (feeds are prepared outside it).
         let loadStart = DispatchTime.now().uptimeNanoseconds
-        let loaded = try ModelInput.load(model)
+        let (loaded, pareFile) = try ModelInput.loadFile(model, options: PareReadOptions(verifiesTensorData: !deferChecksums))
         var loadNanoseconds = DispatchTime.now().uptimeNanoseconds - loadStart
         let feeds = try data.feeds(for: loaded.graph)
         let sessionStart = DispatchTime.now().uptimeNanoseconds
@@ -100,6 +104,7 @@ struct RunCommand: ParsableCommand {
                 loadMs, times[0], median, repeatCount).utf8))
         }
         if profile && repeatCount == nil { _ = try timedRun() }
+        try pareFile?.verifyTensorData()
         let runProfile = profile ? RunProfile(nodeTimings) : nil
         let names = session.outputs.map(\.name)
         if let outputs {

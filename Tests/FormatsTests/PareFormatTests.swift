@@ -153,4 +153,14 @@ struct PareFormatTests {
         let error = #expect(throws: FormatError.self) { try PareFormat.encode(broken) }
         #expect(error?.message.contains("'w'") == true)
     }
+
+    @Test("declared types may leave the element type undefined; a negative size is stored as unknown")
+    func declaredTypeEdges() throws {
+        var model = Fixtures.tinyModel()
+        model.graph.inputs[0].type = .tensor(TensorType(model.graph.inputs[0].tensorType!.elementType, [.known(-1), .known(4)]))
+        model.graph.outputs[0].type = .tensor(TensorType(.undefined, nil))
+        let decoded = try PareFormat.decode(try PareFormat.encode(model), source: "edges.pare").model
+        #expect(decoded.graph.inputs[0].tensorType?.dims == [.unknown, .known(4)])
+        #expect(decoded.graph.outputs[0].tensorType == TensorType(.undefined, nil))
+    }
 }

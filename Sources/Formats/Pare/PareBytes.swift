@@ -77,14 +77,15 @@ struct PareByteSource {
     }
 
     mutating func varint() throws(FormatError) -> UInt64 {
+        let start = position
         var result: UInt64 = 0
         for shift in stride(from: 0, to: 64, by: 7) {
             let b = try byte()
-            if shift == 63 && b > 1 { throw error("varint at offset \(position - 10) overflows 64 bits") }
+            if shift == 63 && b > 1 { throw error("varint at offset \(start) overflows 64 bits") }
             result |= UInt64(b & 0x7F) << UInt64(shift)
             if b & 0x80 == 0 { return result }
         }
-        throw error("varint at offset \(position - 10) is longer than 10 bytes")
+        throw error("varint at offset \(start) is longer than 10 bytes")
     }
 
     /// A varint that must fit `Int` and not exceed `limit`, named `what` in errors.

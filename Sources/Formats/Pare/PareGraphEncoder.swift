@@ -151,7 +151,8 @@ struct PareGraphEncoder {
                 switch dim {
                 case .unknown: sink.varint(0)
                 case .symbol(let s): sink.varint(1); sink.varint(string(s))
-                case .known(let v): sink.varint(UInt64(max(0, v)) + 2)
+                // A negative size (some exporters write -1 for "unknown") is stored as unknown.
+                case .known(let v): sink.varint(v < 0 ? 0 : UInt64(v) + 2)
                 }
             }
         case .carried(let fields):

@@ -452,7 +452,9 @@ struct PareDecoder {
         switch tag {
         case 0: return nil
         case 1:
-            let element = try elementType(&reader)
+            // A declared type may leave the element type undefined (0); a stored tensor may not.
+            let raw = try reader.varint()
+            guard raw <= UInt64(Int.max), let element = ElementType(rawValue: Int(raw)) else { throw reader.error("unknown element type \(raw)") }
             let rankPlusOne = try reader.count("rank", limit: min(PareLayout.maximumRank + 1, reader.remaining + 1))
             guard rankPlusOne > 0 else { return .tensor(TensorType(element, nil)) }
             var dims: [Dim] = []

@@ -23,6 +23,7 @@ struct DequantizeLinear: Kernel {
         let x = try NormSupport.required(inputs, 0, context)
         let scale = try NormSupport.required(inputs, 1, context)
         let zeroPoint = inputs.count > 2 ? inputs[2] : nil
+        if let y = try int8ToFloat(x, scale, zeroPoint, context) { return [y] }
         let isMinifloat = QuantizedElements.minifloat(x.elementType) != nil
         guard QuantizedElements.integerRange(x.elementType) != nil || isMinifloat, let xs = QuantizedElements.floats(x) else {
             throw context.failure("cannot dequantize \(x.elementType)")
@@ -54,5 +55,40 @@ struct DequantizeLinear: Kernel {
         let y = context.output(0, outputType ?? scale.elementType, x.shape)
         guard NormSupport.store(values, into: y) else { throw context.failure("cannot write \(y.elementType) output") }
         return [y]
+    }
+
+    /// int8/uint8 to float32, per tensor or per axis: the stored-weight case (`--int8-weights`),
+    /// one pass with no intermediate arrays. Nil for every other case.
+    private func int8ToFloat(_ x: NDArray, _ scale: NDArray, _ zeroPoint: NDArray?, _ context: KernelContext) throws -> NDArray? {
+        guard x.elementType == .int8 || x.elementType == .uint8, scale.elementType == .float32, blockSize == 0,
+              (outputType ?? .float32) == .float32, zeroPoint.map({ $0.elementType == x.elementType && $0.count == scale.count }) ?? true
+        else { return nil }
+        let rank = Int64(x.rank)
+        let perAxis = scale.count > 1 || scale.rank == 1
+        guard !perAxis || (axis >= -rank && axis < rank) else { return nil }
+        let a = perAxis ? Int(axis < 0 ? axis + rank : axis) : 0
+        let channels = perAxis ? x.shape[a] : 1
+        guard scale.count == channels, scale.rank <= 1 else { return nil }
+        let inner = perAxis ? x.shape[(a + 1)...].reduce(1, *) : x.count
+        let outer = perAxis ? x.shape[..<a].reduce(1, *) : 1
+        let y = context.output(0, .float32, x.shape)
+        let out = y.pointer(as: Float.self), scales = scale.pointer(as: Float.self)
+        let signed = x.elementType == .int8
+        let source = x.buffer.pointer
+        for o in 0..<outer {
+            for c in 0..<channels {
+                let s = scales[c]
+                let zero: Float = zeroPoint.map { z in signed ? Float(z.pointer(as: Int8.self)[c]) : Float(z.pointer(as: UInt8.self)[c]) } ?? 0
+                let start = (o * channels + c) * inner
+                if signed {
+                    let q = source.assumingMemoryBound(to: Int8.self) + start
+                    for i in 0..<inner { out[start + i] = (Float(q[i]) - zero) * s }
+                } else {
+                    let q = source.assumingMemoryBound(to: UInt8.self) + start
+                    for i in 0..<inner { out[start + i] = (Float(q[i]) - zero) * s }
+                }
+            }
+        }
+        return y
     }
 }
