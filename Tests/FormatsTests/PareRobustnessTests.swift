@@ -55,7 +55,7 @@ struct PareRobustnessTests {
     @Test("thousands of random mutations anywhere in the file are each refused", arguments: [0, 1])
     func randomMutations(fileIndex: Int) {
         let file = [UInt8](fileIndex == 0 ? Self.sampleFile : Self.convFile)
-        var random = SplitMix(state: 0x5EED_0000 + UInt64(fileIndex))
+        var random = SplitMix64(seed: 0x5EED_0000 + UInt64(fileIndex))
         for trial in 0..<2000 {
             var damaged = file
             let position = random.below(file.count)

@@ -33,12 +33,7 @@ public enum ONNXFormat {
     /// its graph.
     public static func read(contentsOf url: URL) throws(FormatError) -> Model {
         let path = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw FormatError(source: path, "no such file")
-        }
-        guard !isDirectory.boolValue else { throw FormatError(source: path, "is a folder, not a model file") }
-        let data = try ONNXStreaming.mapFile(path)
+        let data = try ONNXStreaming.mapModelFile(path)
         return try decode(data, baseDirectory: url.deletingLastPathComponent(), source: path, piecewise: true, releasePages: true)
     }
 

@@ -142,6 +142,16 @@ enum ONNXStreaming {
     }
 
     /// The file at `path`, mapped privately and read-only, as Data that unmaps when released.
+    /// Maps the model file at `path`, with errors for a missing file or a folder.
+    static func mapModelFile(_ path: String) throws(FormatError) -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FormatError(source: path, "no such file")
+        }
+        guard !isDirectory.boolValue else { throw FormatError(source: path, "is a folder, not a model file") }
+        return try mapFile(path)
+    }
+
     static func mapFile(_ path: String) throws(FormatError) -> Data {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FormatError(source: path, "cannot open: \(String(cString: strerror(errno)))") }

@@ -22,12 +22,7 @@ public enum PareFormat {
     /// copy); the mapping lives as long as any of them.
     public static func read(contentsOf url: URL, options: PareReadOptions = .init()) throws(FormatError) -> PareFile {
         let path = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw FormatError(source: path, "no such file")
-        }
-        guard !isDirectory.boolValue else { throw FormatError(source: path, "is a folder, not a model file") }
-        let data = try ONNXStreaming.mapFile(path)
+        let data = try ONNXStreaming.mapModelFile(path)
         guard !data.isEmpty else { throw FormatError(source: path, "is empty (0 bytes)") }
         let mapping = MappedFile(data)
         let result = data.withUnsafeBytes { bytes in
