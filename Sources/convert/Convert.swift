@@ -7,12 +7,13 @@ struct Convert: ParsableCommand {
         commandName: "convert",
         abstract: "Compress, count, convert and verify neural networks given as ONNX.",
         discussion: """
-            convert model.onnx --to onnx -o out.onnx     re-encode a model
+            convert model.onnx --to mobile [--fp16 | --int8-weights] [--compress zstd]
+            convert model.pare --to onnx -o out.onnx
             convert optimize model.onnx -o out.onnx --report
-            convert count-flops model.onnx --input-shape input=1x3x320x480
-            convert inspect model.onnx
-            convert run model.onnx --inputs in.npz --outputs out.npz
-            convert verify original.onnx converted.onnx --inputs in.npz
+            convert count-flops model.(onnx|pare) --input-shape input=1x3x320x480
+            convert inspect model.(onnx|pare)
+            convert run model.(onnx|pare) --inputs in.npz --outputs out.npz
+            convert verify original.onnx converted.pare --inputs in.npz
             """,
         version: PareVersion.string,
         subcommands: [ExportCommand.self, OptimizeCommand.self, CountFlopsCommand.self, InspectCommand.self, RunCommand.self, VerifyCommand.self],
