@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import Graph
 import Runtime
 import Testing
@@ -24,6 +25,31 @@ struct BatchNormFoldingTests {
         // The weight keeps its name when the conv was its only reader.
         #expect(result.graph.nodes[0].inputs[1] == "w")
         try expectEquivalent(s.model, result)
+    }
+
+    @Test("weights mapped from a file (external data, .pare) are rescaled in the process's own copy, not the file")
+    func mappedWeightsFold() throws {
+        var s = Sketch(inputs: [("x", [1, 3, 6, 6])])
+        s.node("Conv", ["x", s.constant("w", [64, 3, 3, 3])], ["c"], [pads1])
+        s.node("BatchNormalization", ["c"] + s.batchNormParameters("bn", 64), ["y"])
+        s.outputs(["y"])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pare-mapped-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let onnx = folder.appendingPathComponent("m.onnx"), pare = folder.appendingPathComponent("m.pare")
+        try ONNXFormat.write(s.model, to: onnx, options: ONNXWriteOptions(externalData: .always(minimumBytes: 0)))
+        try PareFormat.write(s.model, to: pare)
+        let weightsBefore = try Data(contentsOf: folder.appendingPathComponent("m.onnx.data"))
+        let pareBefore = try Data(contentsOf: pare)
+        for format in ["onnx", "pare"] {
+            // Only this model holds the mapped weights, so folding rescales them in place.
+            var model = format == "onnx" ? try ONNXFormat.read(contentsOf: onnx) : try PareFormat.read(contentsOf: pare).model
+            _ = try Pipeline([BatchNormFoldingPass(), DeadCodeEliminationPass()]).run(on: &model, context: PassContext(opsetVersion: 17))
+            #expect(model.graph.nodes.map(\.opType) == ["Conv"])
+            try expectEquivalent(s.model, model)
+        }
+        #expect(try Data(contentsOf: folder.appendingPathComponent("m.onnx.data")) == weightsBefore)
+        #expect(try Data(contentsOf: pare) == pareBefore)
     }
 
     @Test("grouped ConvTranspose → BatchNormalization and Gemm → BatchNormalization fold", arguments: [false, true])

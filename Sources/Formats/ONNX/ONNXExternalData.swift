@@ -106,9 +106,9 @@ final class ExternalDataLoader {
         if let file = files[path] { return file }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            data = try ONNXStreaming.mapFile(path)
         } catch {
-            throw fail("\(label): cannot read external data file '\(location)': \(error.localizedDescription)")
+            throw fail("\(label): cannot read external data file '\(location)': \(error.message)")
         }
         let file = MappedFile(data)
         files[path] = file

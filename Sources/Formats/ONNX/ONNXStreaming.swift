@@ -141,7 +141,7 @@ enum ONNXStreaming {
         _ = madvise(pointer, end - first, Int32(MADV_DONTNEED))
     }
 
-    /// The file at `path`, mapped privately and read-only, as Data that unmaps when released.
+    /// The file at `path`, mapped privately (copy-on-write), as Data that unmaps when released.
     /// Maps the model file at `path`, with errors for a missing file or a folder.
     static func mapModelFile(_ path: String) throws(FormatError) -> Data {
         var isDirectory: ObjCBool = false
@@ -160,7 +160,10 @@ enum ONNXStreaming {
         guard fstat(fd, &info) == 0 else { throw FormatError(source: path, "cannot read: \(String(cString: strerror(errno)))") }
         let size = Int(info.st_size)
         guard size > 0 else { return Data() }
-        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+        // Writable but private (copy-on-write): a pass that rescales a weight in place, when its
+        // Data is the only owner, changes this process's copy of the page, never the file, and a
+        // read-only mapping would crash it.
+        guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
             throw FormatError(source: path, "cannot map into memory: \(String(cString: strerror(errno)))")
         }
         return Data(bytesNoCopy: address, count: size, deallocator: .custom { pointer, count in
