@@ -12,9 +12,10 @@ import Darwin
 ///
 /// Protobuf decoding copies every `raw_data` out of the input, and encoding builds the whole file
 /// in one buffer; done naively, loading or saving a model holds its weights twice. Reading instead
-/// decodes the main graph's initializers one at a time from a private file mapping and releases
-/// each one's pages once copied; writing streams each initializer's `raw_data` straight from the
-/// IR's buffer to the file. Both produce exactly what whole-message decoding and encoding would.
+/// decodes the main graph's initializers one at a time from a private (copy-on-write) file
+/// mapping: a large `raw_data` becomes a view of the mapping, other large fields are copied and
+/// their pages released. Writing streams each initializer's `raw_data` straight from the IR's
+/// buffer to the file. Both produce exactly what whole-message decoding and encoding would.
 enum ONNXStreaming {
     // MARK: Wire format
 
@@ -84,6 +85,7 @@ enum ONNXStreaming {
             else { return nil }
             var model = Onnx_ModelProto()
             var graph = Onnx_GraphProto()
+            var mapping: MappedFile?
             do {
                 // Top-level fields other than the graph, in order (runs merged in one call each).
                 try mergeRuns(top, into: &model, from: data, skipping: { $0.number == 7 })
@@ -97,8 +99,14 @@ enum ONNXStreaming {
                         try graph.merge(serializedBytes: slice(data, run))
                         pending = nil
                     }
+                    if let tensor = try initializerViewingRawData(raw, field.payload, data: data, mapping: &mapping) {
+                        graph.initializer.append(tensor)
+                        continue
+                    }
                     try graph.merge(serializedBytes: slice(data, field.whole))
-                    if release { releasePages(raw, field.payload) }
+                    // Only large copies are worth handing pages back for: each release costs TLB
+                    // shootdowns on every core.
+                    if release && field.payload.count >= 1 << 20 { releasePages(raw, field.payload) }
                 }
                 if let run = pending { try graph.merge(serializedBytes: slice(data, run)) }
             } catch {
@@ -107,6 +115,24 @@ enum ONNXStreaming {
             model.graph = graph
             return model
         }
+    }
+
+    /// The initializer serialized in `raw[payload]` with its `raw_data` a view of `data` instead of
+    /// a copy (protobuf decoding copies every bytes field), when it has exactly one raw_data of at
+    /// least 1 KiB; nil otherwise. The file is mapped copy-on-write, so the view stays valid and
+    /// private even when a pass rescales the tensor in place.
+    private static func initializerViewingRawData(
+        _ raw: UnsafeRawBufferPointer, _ payload: Range<Int>, data: Data, mapping: inout MappedFile?
+    ) throws -> Onnx_TensorProto? {
+        guard let fields = fields(raw, payload) else { return nil }
+        let rawData = fields.filter { $0.number == 9 }
+        guard rawData.count == 1, let field = rawData.first, field.wireType == 2, field.payload.count >= 1024 else { return nil }
+        var rest = Data()
+        for other in fields where other.number != 9 { rest.append(slice(data, other.whole)) }
+        var tensor = try Onnx_TensorProto(serializedBytes: rest)
+        if mapping == nil { mapping = MappedFile(data) }
+        tensor.rawData = mapping!.slice(offset: field.payload.lowerBound, length: field.payload.count)
+        return tensor
     }
 
     private static func mergeRuns<M: SwiftProtobuf.Message>(
