@@ -434,22 +434,17 @@ def main():
               f"   (target <= {SIZE_TARGET:g}: {'met' if met else 'not met'})")
     # Like against like: the first load in a fresh process on both sides, and repeated loads in
     # one process on both sides.
-    for label in compared:
-        for n, m in models.items():
-            pare = m["pareLoadMs"][label]
-            ratio = m["ortFirstSessionMs"] / pare
-            met = ratio >= LOAD_TARGET
-            targets.append({"model": n, "target": f"first load in a process: ort / pare {label} >= 10", "value": ratio, "met": met})
-            print(f"  {n:<12} load, first in a process  ort .ort {fmt_ms(m['ortFirstSessionMs'])} ms / pare {label}"
-                  f" {fmt_ms(pare)} ms = {ratio:.1f}x   (target >= {LOAD_TARGET:g}x: {'met' if met else 'not met'})")
-    for label in reloaded:
-        for n, m in models.items():
-            pare = m["pareReloadMs"][label]
-            ratio = m["ortSessionMs"] / pare
-            met = ratio >= LOAD_TARGET
-            targets.append({"model": n, "target": f"repeated loads: ort / pare {label} >= 10", "value": ratio, "met": met})
-            print(f"  {n:<12} load, repeated in a process  ort .ort {fmt_ms(m['ortSessionMs'])} ms / pare {label}"
-                  f" {fmt_ms(pare)} ms = {ratio:.1f}x   (target >= {LOAD_TARGET:g}x: {'met' if met else 'not met'})")
+    pairings = [("first in a process", compared, "pareLoadMs", "ortFirstSessionMs"),
+                ("repeated in a process", reloaded, "pareReloadMs", "ortSessionMs")]
+    for kind, labels, pare_key, ort_key in pairings:
+        for label in labels:
+            for n, m in models.items():
+                pare, ort = m[pare_key][label], m[ort_key]
+                ratio = ort / pare
+                met = ratio >= LOAD_TARGET
+                targets.append({"model": n, "target": f"load, {kind}: ort / pare {label} >= 10", "value": ratio, "met": met})
+                print(f"  {n:<12} load, {kind}  ort .ort {fmt_ms(ort)} ms / pare {label} {fmt_ms(pare)} ms"
+                      f" = {ratio:.1f}x   (target >= {LOAD_TARGET:g}x: {'met' if met else 'not met'})")
     if CONVERT_TARGET_MODEL in models:
         seconds = models[CONVERT_TARGET_MODEL]["convertSeconds"]["fp32"]
         met = seconds < CONVERT_TARGET
