@@ -72,15 +72,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Load time: open the file to a session ready to run (feeds are prepared outside it).
-        let loadStart = DispatchTime.now().uptimeNanoseconds
-        let (loaded, pareFile) = try ModelInput.loadFile(model, options: PareReadOptions(verifiesTensorData: !deferChecksums))
-        var loadNanoseconds = DispatchTime.now().uptimeNanoseconds - loadStart
-        let feeds = try data.feeds(for: loaded.graph)
-        let sessionStart = DispatchTime.now().uptimeNanoseconds
-        let session = try Session(model: loaded, options: threading.sessionOptions)
-        loadNanoseconds += DispatchTime.now().uptimeNanoseconds - sessionStart
-        let loadMs = Double(loadNanoseconds) / 1e6
+        let (session, pareFile, loadMs) = try openSession()
+        let feeds = try data.feeds(for: session.model.graph)
         var results = try session.run(feeds)
         var latency: Latency?
         var reloadMs: Double?
@@ -103,12 +96,7 @@ struct RunCommand: ParsableCommand {
             latency = Latency(runs: repeatCount, minMs: minimum, medianMs: median)
             // Loads after the first are warm: the process, its libraries and the page cache are.
             var reloads: [Double] = []
-            for _ in 0..<repeatCount {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let again = try ModelInput.loadFile(model, options: PareReadOptions(verifiesTensorData: !deferChecksums)).model
-                _ = try Session(model: again, options: threading.sessionOptions)
-                reloads.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-            }
+            for _ in 0..<repeatCount { reloads.append(try openSession().milliseconds) }
             reloadMs = Self.minimumAndMedian(reloads).median
             FileHandle.standardError.write(Data(String(
                 format: "load: %.2f ms (open to ready to run)\nreload: median %.2f ms over %d more loads in this process\nlatency: min %.2f ms, median %.2f ms over %d runs\n",
@@ -146,6 +134,14 @@ struct RunCommand: ParsableCommand {
         for stats in outputStats where stats.nonFinite > 0 {
             Stderr.note("output '\(stats.name)' has \(stats.nonFinite) NaN or infinite elements (left out of min/max/mean)")
         }
+    }
+
+    /// The model file opened into a session ready to run, and how long that took (the load time).
+    private func openSession() throws -> (session: Session, pare: PareFile?, milliseconds: Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (loaded, pare) = try ModelInput.loadFile(model, options: PareReadOptions(verifiesTensorData: !deferChecksums))
+        let session = try Session(model: loaded, options: threading.sessionOptions)
+        return (session, pare, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
     }
 
     /// The smallest value and the median (the mean of the middle two for an even count).

@@ -96,4 +96,23 @@ struct MobileTests {
         let sameFile = try CLI.run([good, "--to", "mobile", "-o", good])
         #expect(sameFile.status != 0 && sameFile.stderr.contains("overwrite the input"))
     }
+
+    @Test("run --defer-checksums loads a corrupt blob unchecked but fails after the run, writing no outputs")
+    func deferredChecksumFailure() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = folder.appendingPathComponent("r.pare").path
+        #expect(try CLI.run([CLI.sample("resnet_mini.onnx"), "--to", "mobile", "-o", good, "--no-verify"]).status == 0)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: good)))
+        // The last byte of the file is the last byte of the last weight blob.
+        bytes[bytes.count - 1] ^= 0x01
+        let bad = folder.appendingPathComponent("bad.pare")
+        try Data(bytes).write(to: bad)
+        let out = folder.appendingPathComponent("out.npz").path
+        let checked = try CLI.run(["run", bad.path, "--random-inputs", "--outputs", out])
+        #expect(checked.status != 0 && checked.stderr.contains("checksum mismatch"), "\(checked.stderr)")
+        let deferred = try CLI.run(["run", bad.path, "--random-inputs", "--outputs", out, "--defer-checksums"])
+        #expect(deferred.status != 0 && !deferred.crashed && deferred.stderr.contains("checksum mismatch"), "\(deferred.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }

@@ -163,4 +163,16 @@ struct PareFormatTests {
         #expect(decoded.graph.inputs[0].tensorType?.dims == [.unknown, .known(4)])
         #expect(decoded.graph.outputs[0].tensorType == TensorType(.undefined, nil))
     }
+
+    @Test("a zstd blob must be exactly one frame holding the expected size")
+    func zstdFrames() throws {
+        let payload = [UInt8](repeating: 7, count: 4096)
+        let frame = try #require(payload.withUnsafeBytes { Zstd.compress($0, level: 3) })
+        let decoded = try frame.withUnsafeBytes { try Zstd.decompress($0, expectedCount: 4096) }
+        #expect([UInt8](decoded) == payload)
+        for damaged in [frame + frame, frame + [0], Array(frame.dropLast())] {
+            #expect(throws: FormatError.self) { try damaged.withUnsafeBytes { try Zstd.decompress($0, expectedCount: 4096) } }
+        }
+        #expect(throws: FormatError.self) { try frame.withUnsafeBytes { try Zstd.decompress($0, expectedCount: 4095) } }
+    }
 }
