@@ -6,4 +6,6 @@
 // OpenBLAS extensions, declared here so the shim does not depend on openblas_config.h.
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+// LAPACK's Cholesky solve, which OpenBLAS exports (Accelerate declares it in clapack.h).
+void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb, int *info);
 #endif

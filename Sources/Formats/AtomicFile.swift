@@ -97,3 +97,9 @@ struct AtomicFile: ~Copyable {
 private func posixWrite(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
     write(fd, pointer, count)
 }
+
+/// Writes `data` to `url` through a temporary file renamed into place, so a reader never sees a
+/// partial file and a failure leaves no file behind.
+public func writeFileAtomically(_ data: Data, to url: URL) throws(FormatError) {
+    try AtomicFile.write(data, to: url)
+}

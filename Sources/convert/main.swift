@@ -6,9 +6,6 @@ let invokedAs = URL(fileURLWithPath: CommandLine.arguments.first ?? "convert").l
 let arguments = Array(CommandLine.arguments.dropFirst())
 if let subcommand = Convert.subcommand(named: invokedAs) {
     subcommand.main(arguments)
-} else if let planned = Convert.plannedCommands[invokedAs] {
-    FileHandle.standardError.write(Data("error: \(invokedAs): \(planned)\n".utf8))
-    exit(2)
 } else {
     Convert.main(arguments)
 }

@@ -51,8 +51,9 @@ import Testing
 
         let prune = folder.appendingPathComponent("prune-graph")
         try FileManager.default.createSymbolicLink(at: prune, withDestinationURL: CLI.executable)
-        let pruned = try CLI.run([CLI.sample("resnet_mini.onnx")], executable: prune)
-        #expect(pruned.status != 0 && pruned.stderr.contains("prune-graph"))
+        let pruned = try CLI.run([CLI.sample("resnet_mini.onnx"), "--dry-run"], executable: prune)
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(pruned.stdout.contains("groups prunable"))
     }
 
     @Test func toOnnxReencodesAndLeavesNoTemporaryFiles() throws {

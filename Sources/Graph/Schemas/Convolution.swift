@@ -2,8 +2,8 @@
 
 extension OpSchemas {
     static let convolutionSchemas: [OpSchema] = [
-        OpSchema("Conv", shape: inferConv, cost: convCost),
-        OpSchema("ConvTranspose", shape: inferConvTranspose, cost: convTransposeCost),
+        OpSchema("Conv", shape: inferConv, cost: convCost, channels: .contraction),
+        OpSchema("ConvTranspose", shape: inferConvTranspose, cost: convTransposeCost, channels: .contraction),
     ]
 }
 

@@ -15,7 +15,7 @@ extension OpSchemas {
             schemas.append(unary(op))
         }
         for op in ["Not", "IsNaN", "IsInf"] { schemas.append(unary(op, resultType: .bool)) }
-        for op in ["Softmax", "LogSoftmax"] { schemas.append(unary(op, flops: 3)) }
+        for op in ["Softmax", "LogSoftmax"] { schemas.append(unary(op, flops: 3).channels(.alongAxis)) }
 
         schemas.append(broadcasting("Add", fold: (int: { $0[0] &+ $0[1] }, float: { $0[0] + $0[1] }), symbolic: .add))
         schemas.append(broadcasting("Sub", fold: (int: { $0[0] &- $0[1] }, float: { $0[0] - $0[1] }), symbolic: .sub))
@@ -35,12 +35,12 @@ extension OpSchemas {
         schemas.append(variadic("Sum", fold: nil))
         schemas.append(variadic("Mean", fold: nil))
         schemas += [
-            OpSchema("Where", shape: inferWhere, cost: Costs.perOutputElement(1)),
-            OpSchema("Cast", shape: inferCast, cost: Costs.zero),
-            OpSchema("CastLike", shape: inferCast, cost: Costs.zero),
+            OpSchema("Where", shape: inferWhere, cost: Costs.perOutputElement(1), channels: .broadcast),
+            OpSchema("Cast", shape: inferCast, cost: Costs.zero, channels: .passThrough()),
+            OpSchema("CastLike", shape: inferCast, cost: Costs.zero, channels: .passThrough()),
             // Not in the counting table: counted as elementwise arithmetic.
-            OpSchema("QuantizeLinear", shape: inferQuantize, cost: Costs.perOutputElement(1)),
-            OpSchema("DequantizeLinear", shape: inferDequantize, cost: Costs.perOutputElement(1)),
+            OpSchema("QuantizeLinear", shape: inferQuantize, cost: Costs.perOutputElement(1), channels: .passThrough(perChannel: [1, 2])),
+            OpSchema("DequantizeLinear", shape: inferDequantize, cost: Costs.perOutputElement(1), channels: .passThrough(perChannel: [1, 2])),
         ]
         return schemas
     }()
@@ -54,7 +54,7 @@ private func unary(_ op: String, resultType: ElementType? = nil, flops: Int = 1)
     OpSchema(op, shape: { (ctx: inout InferenceContext) throws(GraphError) in
         guard let x = ctx.inputType(0) else { return ctx.setOutput(0, resultType, nil) }
         ctx.setOutput(0, resultType ?? x.elementType, x.dims)
-    }, cost: Costs.perOutputElement(flops))
+    }, cost: Costs.perOutputElement(flops), channels: .passThrough())
 }
 
 /// Symbolic arithmetic on small integer operands.
@@ -98,7 +98,7 @@ private func broadcasting(
                 ctx.setSymbolic(0, a.map { symbolic.apply($0, b[0]) })
             }
         }
-    }, cost: Costs.perOutputElement(1))
+    }, cost: Costs.perOutputElement(1), channels: .broadcast)
 }
 
 /// A variadic broadcasting op (`Max`, `Min`, `Sum`, `Mean`): k − 1 FLOPs per output element.
@@ -109,7 +109,7 @@ private func variadic(_ op: String, fold: Fold?) -> OpSchema {
         let dims = try broadcast(present.map { ctx.inputDims($0) }, ctx)
         ctx.setOutput(0, elementType, dims)
         if let fold { foldConstants(&ctx, resultType: elementType, fold) }
-    }, cost: Costs.variadic)
+    }, cost: Costs.variadic, channels: .broadcast)
 }
 
 /// Computes output 0 from small constant inputs, when every present input is one.

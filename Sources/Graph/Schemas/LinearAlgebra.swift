@@ -2,8 +2,8 @@
 
 extension OpSchemas {
     static let linearAlgebraSchemas: [OpSchema] = [
-        OpSchema("MatMul", shape: inferMatMul, cost: matMulCost),
-        OpSchema("Gemm", shape: inferGemm, cost: gemmCost),
+        OpSchema("MatMul", shape: inferMatMul, cost: matMulCost, channels: .contraction),
+        OpSchema("Gemm", shape: inferGemm, cost: gemmCost, channels: .contraction),
     ]
 }
 

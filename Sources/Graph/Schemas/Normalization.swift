@@ -3,9 +3,11 @@
 extension OpSchemas {
     static let normalizationSchemas: [OpSchema] = [
         // Counted as deployed: one scale and one shift per element.
-        OpSchema("BatchNormalization", shape: inferBatchNorm, cost: Costs.perOutputElement(2)),
-        OpSchema("LayerNormalization", shape: inferLayerNorm, cost: Costs.perOutputElement(7)),
-        OpSchema("InstanceNormalization", shape: inferChannelNorm, cost: Costs.perOutputElement(7)),
+        OpSchema("BatchNormalization", shape: inferBatchNorm, cost: Costs.perOutputElement(2),
+                 channels: .passThrough(perChannel: [1, 2, 3, 4])),
+        OpSchema("LayerNormalization", shape: inferLayerNorm, cost: Costs.perOutputElement(7), channels: .alongAxis),
+        OpSchema("InstanceNormalization", shape: inferChannelNorm, cost: Costs.perOutputElement(7),
+                 channels: .passThrough(perChannel: [1, 2])),
         OpSchema("GroupNormalization", shape: inferChannelNorm, cost: Costs.perOutputElement(7)),
     ]
 }

@@ -12,12 +12,23 @@ public struct OpSchema: Sendable {
     public let inferShapes: ShapeRule
     /// MACs and FLOPs for one execution; nil when the shapes it needs are unknown.
     public let cost: CostRule
+    /// How channels pass through the op, for channel pruning (`.opaque` unless the op says).
+    public private(set) var channels: ChannelRule
 
-    public init(_ opType: String, domain: String = "", shape: @escaping ShapeRule, cost: @escaping CostRule) {
+    public init(_ opType: String, domain: String = "", shape: @escaping ShapeRule, cost: @escaping CostRule,
+                channels: ChannelRule = .opaque) {
         self.opType = opType
         self.domain = domain
         self.inferShapes = shape
         self.cost = cost
+        self.channels = channels
+    }
+
+    /// This schema with channel rule `rule`.
+    func channels(_ rule: ChannelRule) -> OpSchema {
+        var copy = self
+        copy.channels = rule
+        return copy
     }
 }
 

@@ -2,13 +2,13 @@
 
 extension OpSchemas {
     static let poolingSchemas: [OpSchema] = [
-        OpSchema("MaxPool", shape: inferPool, cost: poolCost),
-        OpSchema("AveragePool", shape: inferPool, cost: poolCost),
+        OpSchema("MaxPool", shape: inferPool, cost: poolCost, channels: .passThrough()),
+        OpSchema("AveragePool", shape: inferPool, cost: poolCost, channels: .passThrough()),
         // LpPool is not in the counting table; it is counted like the other windowed pools.
-        OpSchema("LpPool", shape: inferPool, cost: poolCost),
-        OpSchema("GlobalAveragePool", shape: inferGlobalPool, cost: Costs.perInputElement(1)),
-        OpSchema("GlobalMaxPool", shape: inferGlobalPool, cost: Costs.perInputElement(1)),
-        OpSchema("GlobalLpPool", shape: inferGlobalPool, cost: Costs.perInputElement(1)),
+        OpSchema("LpPool", shape: inferPool, cost: poolCost, channels: .passThrough()),
+        OpSchema("GlobalAveragePool", shape: inferGlobalPool, cost: Costs.perInputElement(1), channels: .passThrough()),
+        OpSchema("GlobalMaxPool", shape: inferGlobalPool, cost: Costs.perInputElement(1), channels: .passThrough()),
+        OpSchema("GlobalLpPool", shape: inferGlobalPool, cost: Costs.perInputElement(1), channels: .passThrough()),
     ]
 }
 

@@ -12,8 +12,8 @@ extension OpSchemas {
             schemas.append(reduce(op, axesInputSince: 18, fold: nil, floatFold: nil))
         }
         schemas += [
-            OpSchema("ArgMax", shape: inferArgReduce, cost: Costs.perInputElement(1)),
-            OpSchema("ArgMin", shape: inferArgReduce, cost: Costs.perInputElement(1)),
+            OpSchema("ArgMax", shape: inferArgReduce, cost: Costs.perInputElement(1), channels: .alongAxis),
+            OpSchema("ArgMin", shape: inferArgReduce, cost: Costs.perInputElement(1), channels: .alongAxis),
             // Not in the counting table: one comparison per input element, like ArgMax.
             OpSchema("TopK", shape: inferTopK, cost: Costs.perInputElement(1)),
         ]
@@ -58,7 +58,7 @@ private func reduce(
         } else if op == "ReduceProd", x.count == 1, let symbols = ctx.symbolicInts(0) {
             ctx.setSymbolic(0, [Dim.product(symbols)])
         }
-    }, cost: Costs.perInputElement(1))
+    }, cost: Costs.perInputElement(1), channels: .reduce)
 }
 
 /// Reduces `value` over `axes` by grouping elements by their position outside the axes.

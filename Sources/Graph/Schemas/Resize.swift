@@ -2,8 +2,11 @@
 
 extension OpSchemas {
     static let resizeSchemas: [OpSchema] = [
-        OpSchema("Resize", shape: inferResize, cost: resizeCost),
-        OpSchema("Upsample", shape: inferUpsample, cost: resizeCost),
+        OpSchema("Resize", shape: inferResize, cost: resizeCost, channels: .passThrough(vectors: [
+            AxisVector(input: 2, channelEntry: .neutral(1)), AxisVector(input: 3, channelEntry: .extentOr(neutral: 0)),
+        ])),
+        OpSchema("Upsample", shape: inferUpsample, cost: resizeCost,
+                 channels: .passThrough(vectors: [AxisVector(input: 1, channelEntry: .neutral(1))])),
     ]
 }
 

@@ -3,23 +3,25 @@
 
 extension OpSchemas {
     static let tensorSchemas: [OpSchema] = [
-        OpSchema("Concat", shape: inferConcat, cost: Costs.zero),
-        OpSchema("Split", shape: inferSplit, cost: Costs.zero),
+        OpSchema("Concat", shape: inferConcat, cost: Costs.zero, channels: .concatenate),
+        OpSchema("Split", shape: inferSplit, cost: Costs.zero, channels: .split),
         OpSchema("Slice", shape: inferSlice, cost: Costs.zero),
         OpSchema("Gather", shape: inferGather, cost: Costs.zero),
         OpSchema("GatherElements", shape: inferGatherElements, cost: Costs.zero),
-        OpSchema("Reshape", shape: inferReshape, cost: Costs.zero),
-        OpSchema("Flatten", shape: inferFlatten, cost: Costs.zero),
-        OpSchema("Transpose", shape: inferTranspose, cost: Costs.zero),
-        OpSchema("Squeeze", shape: inferSqueeze, cost: Costs.zero),
-        OpSchema("Unsqueeze", shape: inferUnsqueeze, cost: Costs.zero),
+        OpSchema("Reshape", shape: inferReshape, cost: Costs.zero, channels: .rearrange),
+        OpSchema("Flatten", shape: inferFlatten, cost: Costs.zero, channels: .rearrange),
+        OpSchema("Transpose", shape: inferTranspose, cost: Costs.zero, channels: .rearrange),
+        OpSchema("Squeeze", shape: inferSqueeze, cost: Costs.zero, channels: .rearrange),
+        OpSchema("Unsqueeze", shape: inferUnsqueeze, cost: Costs.zero, channels: .rearrange),
         OpSchema("Expand", shape: inferExpand, cost: Costs.zero),
-        OpSchema("Tile", shape: inferTile, cost: Costs.zero),
-        OpSchema("Pad", shape: inferPad, cost: Costs.zero),
+        OpSchema("Tile", shape: inferTile, cost: Costs.zero,
+                 channels: .passThrough(vectors: [AxisVector(input: 1, channelEntry: .neutral(1))])),
+        OpSchema("Pad", shape: inferPad, cost: Costs.zero,
+                 channels: .passThrough(vectors: [AxisVector(input: 1, entriesPerAxis: 2, channelEntry: .neutral(0))])),
         OpSchema("DepthToSpace", shape: inferDepthToSpace, cost: Costs.zero),
         OpSchema("SpaceToDepth", shape: inferSpaceToDepth, cost: Costs.zero),
-        OpSchema("Identity", shape: inferIdentity, cost: Costs.zero),
-        OpSchema("Dropout", shape: inferDropout, cost: Costs.zero),
+        OpSchema("Identity", shape: inferIdentity, cost: Costs.zero, channels: .passThrough()),
+        OpSchema("Dropout", shape: inferDropout, cost: Costs.zero, channels: .passThrough()),
     ]
 }
 
