@@ -1,0 +1,156 @@
+import Foundation
+import Formats
+import Graph
+import Passes
+import Runtime
+import Testing
+
+/// Channel groups, channel removal and reconstruction on the Samples models.
+@Suite("Channel pruning") struct PruningTests {
+    static let samples = ["resnet_mini", "mobilenet_mini", "unet_thesis", "bisenet_attention", "convnext_block", "torch_opset13"]
+
+    func groups(_ name: String) throws -> [ChannelGroup] {
+        try ChannelPruner.analyze(try Samples.load("\(name).onnx")).analysis.groups
+    }
+
+    func group(_ groups: [ChannelGroup], producedBy node: String) -> ChannelGroup? {
+        groups.first { $0.producers.contains { $0.hasPrefix(node + " ") } }
+    }
+
+    func inputs(_ name: String) throws -> [String: NDArray] {
+        var result: [String: NDArray] = [:]
+        for tensor in try NPZ.read(contentsOf: Samples.url("\(name).inputs.npz")) { result[tensor.name] = try NDArray(tensor) }
+        return result
+    }
+
+    @Test func residualAddTiesBothOperandsAndFlattenFeedsGemm() throws {
+        let g = try groups("resnet_mini")
+        let stem = try #require(group(g, producedBy: "n_Conv_0"))
+        #expect(stem.producers.contains { $0.hasPrefix("n_Conv_2 ") }, "the residual Add ties the stem to the block's last conv")
+        #expect(stem.isPrunable)
+        let last = try #require(group(g, producedBy: "n_Conv_7"))
+        #expect(last.consumers.contains { $0.hasPrefix("n_Gemm_0 ") }, "GlobalAveragePool → Flatten → Gemm contracts the channels")
+        let logits = try #require(group(g, producedBy: "n_Gemm_0"))
+        #expect(!logits.isPrunable && logits.blockers.contains { $0.contains("graph output 'output'") })
+    }
+
+    @Test func concatOffsetsAndTransposedConvs() throws {
+        let g = try groups("unet_thesis")
+        let skip = try #require(group(g, producedBy: "n_Conv_3"))
+        #expect(Set(skip.consumers.map { String($0.prefix { $0 != " " }) }) == ["n_Conv_4", "n_Conv_6"], "the skip reaches the decoder through Concat")
+        let up = try #require(group(g, producedBy: "n_ConvTranspose_0"))
+        #expect(up.isPrunable && up.channels == 16)
+        let beforeUp = try #require(group(g, producedBy: "n_Conv_5"))
+        #expect(beforeUp.consumers.contains { $0.hasPrefix("n_ConvTranspose_0 ") })
+    }
+
+    @Test func depthwiseConvTiesItsInputToItsOutput() throws {
+        let g = try groups("mobilenet_mini")
+        let expand = try #require(group(g, producedBy: "n_Conv_1"))
+        #expect(expand.channels == 64 && expand.isPrunable)
+        // The depthwise n_Conv_2 carries the channels through: the project conv n_Conv_3 reads them.
+        #expect(expand.consumers.map { String($0.prefix { $0 != " " }) } == ["n_Conv_3"])
+        #expect(!g.contains { $0.producers.contains { $0.hasPrefix("n_Conv_2 ") } })
+    }
+
+    @Test func normalizationOverChannelsAndUnknownOpsBlock() throws {
+        let convnext = try groups("convnext_block")
+        let stem = try #require(group(convnext, producedBy: "n_Conv_0"))
+        #expect(!stem.isPrunable && stem.blockers.contains { $0.contains("normalizes over the channels") })
+
+        var model = try Samples.load("resnet_mini.onnx")
+        let i = try #require(model.graph.nodes.firstIndex { $0.opType == "Relu" })
+        let relu = model.graph.nodes[i]
+        model.graph.nodes[i] = Node(name: relu.name, opType: "MysteryActivation", domain: "com.example", inputs: relu.inputs, outputs: relu.outputs)
+        model.opsetImports.append(OpsetImport(domain: "com.example", version: 1))
+        let analysis = try ChannelPruner.analyze(model).analysis
+        let blocked = try #require(analysis.groups.first { $0.blockers.contains { $0.contains("MysteryActivation") || $0.contains(relu.name) } })
+        #expect(!blocked.isPrunable)
+    }
+
+    @Test(arguments: samples) func ratioZeroLeavesOutputsIdentical(name: String) throws {
+        let model = try Samples.load("\(name).onnx")
+        var options = PruneOptions(threads: 2)
+        options.ratio = 0
+        let calibration = CalibrationSet(samples: [try inputs(name)])
+        let (pruned, report) = try ChannelPruner.prune(model, calibration: calibration, options: options)
+        #expect(report.parametersAfter == report.parametersBefore)
+        let feeds = try inputs(name)
+        let expected = try Session(model: model).run(feeds), actual = try Session(model: pruned).run(feeds)
+        for (key, value) in expected { #expect(actual[key]?.floatArray() == value.floatArray(), "\(name): output \(key)") }
+    }
+
+    @Test(arguments: samples) func prunedModelsRunAndShrink(name: String) throws {
+        let model = try Samples.load("\(name).onnx")
+        for method in PruneOptions.Method.allCases {
+            var options = PruneOptions(threads: 2)
+            options.method = method
+            options.samplesPerImage = 16
+            let calibration = try CalibrationSet.random(inputs: model.graph.runtimeInputs, count: 3, seed: 1)
+            let (pruned, report) = try ChannelPruner.prune(model, calibration: calibration, options: options)
+            let prunable = report.groups.contains { $0.channelsAfter < $0.channelsBefore }
+            #expect(!prunable || report.parametersAfter < report.parametersBefore, "\(name) \(method)")
+            // The pruned graph survives a write and read, and runs with the original's output shapes.
+            let reread = try ONNXFormat.decode(try ONNXFormat.encode(pruned), baseDirectory: nil, source: "pruned \(name)")
+            let feeds = try inputs(name)
+            let expected = try Session(model: model).run(feeds), actual = try Session(model: reread).run(feeds)
+            for (key, value) in expected { #expect(actual[key]?.shape == value.shape, "\(name) \(method): output \(key)") }
+            #expect(report.verification.allSatisfy { $0.cosineSimilarity.isFinite }, "\(name) \(method)")
+        }
+    }
+
+    @Test func windowRowsTimesWeightsGiveTheLayerOutput() throws {
+        let model = try Samples.load("unet_thesis.onnx")
+        let graph = model.graph
+        let layers = graph.nodes.filter { $0.opType == "Conv" || $0.opType == "ConvTranspose" }.prefix(8)
+        var probe = model
+        probe.graph.outputs = layers.flatMap { [Value(name: $0.inputs[0], type: nil), Value(name: $0.outputs[0], type: nil)] }
+        let values = try Session(model: probe, options: SessionOptions(fusesConvolutions: false)).run(try inputs("unet_thesis"))
+        for node in layers {
+            let weight = try #require(graph.initializer(named: node.inputs[1])).floatValues()!
+            let bias = graph.initializer(named: node.inputs[2])?.floatValues()
+            let w = try #require(graph.initializer(named: node.inputs[1])).shape
+            let x = try #require(values[node.inputs[0]]), y = try #require(values[node.outputs[0]])
+            let transposed = node.opType == "ConvTranspose"
+            let (outputs, channels) = transposed ? (w[1], w[0]) : (w[0], w[1])
+            let taps = w.dropFirst(2).reduce(1, *)
+            let plane = y.shape.dropFirst(2).reduce(1, *)
+            let positions = [0, 1, plane / 2 + 7, plane - 1]
+            let rows = try WindowSampling.rows(of: node, kernel: Array(w.dropFirst(2)), input: x,
+                                               outputSpatial: Array(y.shape.dropFirst(2)), positions: positions)
+            let out = y.floatArray()
+            for (r, p) in positions.enumerated() {
+                for o in 0..<outputs {
+                    var sum = Double(bias?[o] ?? 0)
+                    for c in 0..<channels {
+                        for t in 0..<taps {
+                            let wv = transposed ? weight[(c * outputs + o) * taps + t] : weight[(o * channels + c) * taps + t]
+                            sum += Double(rows[r * channels * taps + c * taps + t]) * Double(wv)
+                        }
+                    }
+                    #expect(abs(sum - Double(out[o * plane + p])) <= 1e-4 * max(1, abs(sum)), "\(node.displayName) at \(p), output \(o)")
+                }
+            }
+        }
+    }
+
+    @Test func badOptionsAndCalibrationAreRefusedWithTheirNames() throws {
+        let model = try Samples.load("resnet_mini.onnx")
+        var options = PruneOptions()
+        options.ratioFor = ["no_such_layer": 0.3]
+        let calibration = CalibrationSet(samples: [try inputs("resnet_mini")])
+        #expect(throws: PruneError.self) { try ChannelPruner.prune(model, calibration: calibration, options: options) }
+        do {
+            _ = try ChannelPruner.prune(model, calibration: calibration, options: options)
+        } catch {
+            #expect("\(error)".contains("no_such_layer"))
+        }
+        let wrong = Tensor(name: "input", shape: [2, 5], floats: Array(repeating: 0, count: 10))
+        do {
+            _ = try CalibrationSet.from([wrong], inputs: model.graph.runtimeInputs, source: "cal.npz")
+            Issue.record("a calibration array of the wrong shape was accepted")
+        } catch {
+            #expect("\(error)".contains("cal.npz") && "\(error)".contains("'input'"))
+        }
+    }
+}
