@@ -19,6 +19,11 @@ the reference (max abs error for fp16, cosine similarity for int8) is printed, n
 Last, the mobile format: `convert M.onnx --to mobile` writes a .pare file (float32 weights, and
 fp16 weights zstd-compressed), Scripts/pare_to_onnx.py, a reader written from docs/mobile-format.md,
 turns it back into ONNX, and onnxruntime's outputs must match the references (check_mobile_format).
+
+Then channel pruning: `convert prune-graph` (L1 at ratio 0.5 and 0, reconstruction on two models)
+on every sample and on the torch exports in Samples/structures; onnx.checker's full check and
+onnxruntime must accept each pruned model, with the original's output shapes, and at ratio 0 the
+original's outputs.
 """
 import argparse
 import glob
@@ -200,6 +205,69 @@ def check_mobile_format(convert, models):
     return failed
 
 
+def check_pruning(convert, samples):
+    """`convert prune-graph` on the Samples models and on the torch exports in Samples/structures
+    (weights filled by structure_weights.materialize): every pruned model must pass onnx.checker's
+    full check and run in onnxruntime with the original's output shapes; at ratio 0 its outputs
+    must be the original's (onnxruntime on both)."""
+    import onnx
+    sys.path.insert(0, os.path.join(ROOT, "Samples", "structures"))
+    sys.dont_write_bytecode = True  # no __pycache__ inside Samples
+    import structure_weights
+
+    failed = 0
+    with tempfile.TemporaryDirectory() as workdir:
+        models = [(os.path.relpath(m, ROOT), m) for m in samples]
+        for structure in sorted(glob.glob(os.path.join(ROOT, "Samples", "structures", "*.onnx"))):
+            full = os.path.join(workdir, os.path.basename(structure))
+            onnx.save(structure_weights.materialize(onnx.load(structure), seed=0), full)
+            models.append((os.path.relpath(structure, ROOT) + " (seeded weights)", full))
+        for label, model in models:
+            runs = [("l1 0.5", ["--method", "l1"]), ("ratio 0", ["--method", "l1", "--ratio", "0"])]
+            if "resnet18" in model or "unet_thesis" in model:
+                runs.append(("reconstruct 0.5", ["--random-calibration", "3", "--samples-per-image", "8"]))
+            try:
+                reference = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+            except Exception as error:  # e.g. sparse initializers, which onnxruntime does not load
+                print(f"skip prune-graph {label}: onnxruntime cannot load the original ({str(error).splitlines()[0][:120]})", file=sys.stderr)
+                continue
+            try:
+                onnx.checker.check_model(onnx.load(model), full_check=True)
+                full_check = True
+            except Exception:  # the original fails onnx's own shape inference (sparse initializers)
+                full_check = False
+            try:
+                feeds = {}
+                for value in reference.get_inputs():
+                    shape = [d if isinstance(d, int) else 1 for d in value.shape]
+                    feeds[value.name] = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+                expected = reference.run(None, feeds)
+                problems = []
+                for run_label, flags in runs:
+                    pruned = os.path.join(workdir, "pruned.onnx")
+                    result = subprocess.run([convert, "prune-graph", model, "-o", pruned, *flags], capture_output=True, text=True)
+                    if result.returncode != 0:
+                        problems.append(f"{run_label}: prune-graph failed: {result.stderr.strip().splitlines()[-1:]}")
+                        continue
+                    onnx.checker.check_model(onnx.load(pruned), full_check=full_check)
+                    actual = ort.InferenceSession(pruned, providers=["CPUExecutionProvider"]).run(None, feeds)
+                    for a, e in zip(actual, expected):
+                        if a.shape != e.shape:
+                            problems.append(f"{run_label}: output shape {a.shape}, original {e.shape}")
+                        elif run_label == "ratio 0" and not np.allclose(a, e, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(e).max()))):
+                            problems.append(f"{run_label}: outputs differ by {float(np.abs(a - e).max())}")
+                if problems:
+                    failed += 1
+                    print(f"FAIL prune-graph {label}: {'; '.join(problems)}", file=sys.stderr)
+                else:
+                    print(f"ok   prune-graph {label}: {', '.join(r for r, _ in runs)} load in onnxruntime with the original's shapes", file=sys.stderr)
+            except Exception as error:  # a crash of convert or onnxruntime is a failure, reported by name
+                failed += 1
+                print(f"FAIL prune-graph {label}: {error}", file=sys.stderr)
+    print(f"pruned models in onnxruntime: {len(models) - failed} passed, {failed} failed", file=sys.stderr)
+    return failed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("convert", help="path to the convert binary (swift build --show-bin-path)/convert")
@@ -226,7 +294,8 @@ def main():
                       f"weight storage, same outputs as Pare ({'; '.join(figures)})", file=sys.stderr)
     print(f"onnxruntime round trip: {passed} passed, {failed} failed", file=sys.stderr)
     pare_failed = check_mobile_format(convert, models)
-    sys.exit(1 if failed or pare_failed or not passed else 0)
+    prune_failed = check_pruning(convert, models)
+    sys.exit(1 if failed or pare_failed or prune_failed or not passed else 0)
 
 
 if __name__ == "__main__":

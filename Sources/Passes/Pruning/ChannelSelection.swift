@@ -20,7 +20,7 @@ struct ChannelProblem {
         var low = 0.0, high = (target.map(abs).max() ?? 0) * 1.0001 + 1e-12
         var beta = [Double](repeating: 1, count: n)
         var best = beta
-        for _ in 0..<40 {
+        for _ in 0..<30 {
             let lambda = (low + high) / 2
             beta = coordinateDescent(lambda: lambda, start: beta)
             let nonzero = beta.filter { $0 != 0 }.count
@@ -37,7 +37,7 @@ struct ChannelProblem {
         let n = channels
         // gradient part: G·β, kept current as β changes.
         var product = (0..<n).map { c in (0..<n).reduce(0.0) { $0 + gram[c][$1] * beta[$1] } }
-        for _ in 0..<300 {
+        for _ in 0..<100 {
             var largest = 0.0
             for c in 0..<n where gram[c][c] > 0 {
                 let rho = target[c] - (product[c] - gram[c][c] * beta[c])
@@ -49,7 +49,8 @@ struct ChannelProblem {
                     largest = max(largest, abs(delta))
                 }
             }
-            if largest < 1e-7 { break }
+            // Converged when no coefficient moved by more than 1e-6 of the largest.
+            if largest <= 1e-6 * max(1e-12, beta.map(abs).max() ?? 0) { break }
         }
         for c in 0..<n where gram[c][c] <= 0 { beta[c] = 0 }
         return beta
