@@ -30,27 +30,26 @@ public enum WindowSampling {
         let base = batch * channels * inputPlane
         for (row, position) in positions.enumerated() {
             let out = [position / (outSizes[1] * outSizes[2]), (position / outSizes[2]) % outSizes[1], position % outSizes[2]]
+            // Per axis, the input coordinate each kernel tap reads (nil: outside, or no tap lands).
+            let along = (0..<WindowGeometry.maxSpatialRank).map { axis in
+                (0..<geometry.kernel[axis]).map { k -> Int? in
+                    let offset = k * geometry.dilations[axis] - geometry.padBegin[axis]
+                    var at = out[axis] * geometry.strides[axis] + offset
+                    if transposed {
+                        let shifted = out[axis] - offset
+                        guard shifted % geometry.strides[axis] == 0 else { return nil }
+                        at = shifted / geometry.strides[axis]
+                    }
+                    return at >= 0 && at < inSizes[axis] ? at : nil
+                }
+            }
             var tap = 0
-            for kd in 0..<geometry.kernel[0] {
-                for kh in 0..<geometry.kernel[1] {
-                    for kw in 0..<geometry.kernel[2] {
+            for d in along[0] {
+                for h in along[1] {
+                    for w in along[2] {
                         defer { tap += 1 }
-                        var source = 0
-                        var inside = true
-                        for (axis, k) in [kd, kh, kw].enumerated() {
-                            let offset = k * geometry.dilations[axis] - geometry.padBegin[axis]
-                            let at: Int
-                            if transposed {
-                                let shifted = out[axis] - offset
-                                guard shifted % geometry.strides[axis] == 0 else { inside = false; break }
-                                at = shifted / geometry.strides[axis]
-                            } else {
-                                at = out[axis] * geometry.strides[axis] + offset
-                            }
-                            guard at >= 0, at < inSizes[axis] else { inside = false; break }
-                            source = source * inSizes[axis] + at
-                        }
-                        guard inside else { continue }
+                        guard let d, let h, let w else { continue }
+                        let source = (d * inSizes[1] + h) * inSizes[2] + w
                         for c in 0..<channels {
                             rows[row * width + c * taps + tap] = x[base + c * inputPlane + source]
                         }

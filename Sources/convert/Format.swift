@@ -50,11 +50,15 @@ enum Format {
 
 /// Writes JSON for `--json` with sorted keys, so output is stable.
 enum JSONOutput {
-    static func print<T: Encodable>(_ value: T) throws {
+    /// `value` as pretty-printed JSON with sorted keys.
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(data)
+        return try encoder.encode(value)
+    }
+
+    static func print<T: Encodable>(_ value: T) throws {
+        FileHandle.standardOutput.write(try encode(value))
         FileHandle.standardOutput.write(Data("\n".utf8))
     }
 }

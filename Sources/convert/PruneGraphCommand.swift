@@ -100,7 +100,7 @@ struct PruneGraphCommand: ParsableCommand {
         options.heldOut = heldOut
         options.seed = seed
         let samples = try calibrationSet(for: model)
-        let (pruned, result) = try ChannelPruner.prune(model, calibration: samples, options: options) { Stderr.progress("prune-graph: \($0)") }
+        let (pruned, result) = try ChannelPruner.prune(model, calibration: samples, options: options) { Stderr.progress("prune-graph: \(Self.describe($0))") }
         let url = URL(fileURLWithPath: output!)
         if url.pathExtension.lowercased() == "pare" {
             try PareFormat.write(pruned, to: url)
@@ -108,9 +108,7 @@ struct PruneGraphCommand: ParsableCommand {
             try ONNXFormat.write(pruned, to: url)
         }
         if let report {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeFileAtomically(try encoder.encode(result), to: URL(fileURLWithPath: report))
+            try writeFileAtomically(try JSONOutput.encode(result), to: URL(fileURLWithPath: report))
         }
         if json { return try JSONOutput.print(result) }
         print(Self.describe(result, output: output!))
@@ -142,6 +140,17 @@ struct PruneGraphCommand: ParsableCommand {
         print(Format.table(["group", "channels", "producers", "consumers", "prunable"], rows))
         let prunable = analysis.groups.filter(\.isPrunable)
         print("\n\(prunable.count) of \(analysis.groups.count) groups prunable, \(prunable.reduce(0) { $0 + $1.channels }) of \(analysis.groups.reduce(0) { $0 + $1.channels }) channels")
+    }
+
+    /// A progress line.
+    static func describe(_ progress: PruneProgress) -> String {
+        switch progress {
+        case let .recordingTargets(samples, layers):
+            return "running the original model on \(samples) calibration samples for \(layers) layers' targets"
+        case let .prunedGroup(g, step, steps):
+            let error = g.reconstructionError.map { String(format: ", reconstruction error %.4f", $0) } ?? ""
+            return "[\(step)/\(steps)] \(g.producers.joined(separator: ", ")): \(g.channelsBefore) → \(g.channelsAfter) channels\(error) (\(Format.seconds(g.seconds)))"
+        }
     }
 
     static func describe(_ r: PruneReport, output: String) -> String {

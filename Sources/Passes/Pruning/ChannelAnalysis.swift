@@ -236,14 +236,13 @@ private struct AnalysisBuilder {
         }
         for vector in vectors {
             guard let name = node.input(vector.input) else { continue }
-            guard let values = integers(name) ?? constant(name)?.floatValues()?.map({ Int64($0) }) else {
+            guard let tensor = constant(name), let values = tensor.floatValues()?.map(Double.init) ?? tensor.int64Values()?.map(Double.init) else {
                 return block(layout, "input \(vector.input) of \(describe(node)) is computed at run time")
             }
             guard values.count == r * vector.entriesPerAxis else { continue }
             let entries = vector.entriesPerAxis == 2 ? [layout.axis, layout.axis + r] : [layout.axis]
-            let floats = constant(name)?.floatValues()
             for entry in entries {
-                let value = floats.map { Double($0[entry]) } ?? Double(values[entry])
+                let value = values[entry]
                 switch vector.channelEntry {
                 case .neutral(let neutral) where value == neutral: continue
                 case .extentOr(let neutral) where value == neutral: continue

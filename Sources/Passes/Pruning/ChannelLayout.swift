@@ -37,13 +37,14 @@ public struct ChannelLayout: Sendable, Hashable {
         ChannelLayout(axis: newAxis, segments: segments.map { ChannelSegment(space: $0.space, count: $0.count, block: $0.block * factor) })
     }
 
-    /// The feature indices along the axis that survive when each space keeps the channels
-    /// `kept[space]` (sorted); spaces not in `kept` keep everything.
-    func keptFeatures(_ kept: [Int: [Int]], root: (Int) -> Int) -> [Int] {
+    /// The feature indices along the axis that survive when each group keeps the channels
+    /// `kept[group]` (sorted); `group` maps a segment's space to its group, and groups not in
+    /// `kept` keep everything.
+    func keptFeatures(_ kept: [Int: [Int]], group: (Int) -> Int) -> [Int] {
         var result: [Int] = []
         var offset = 0
         for segment in segments {
-            if let space = segment.space, let channels = kept[root(space)] {
+            if let space = segment.space, let channels = kept[group(space)] {
                 for c in channels { result.append(contentsOf: (offset + c * segment.block)..<(offset + (c + 1) * segment.block)) }
             } else {
                 result.append(contentsOf: offset..<(offset + segment.extent))
@@ -53,12 +54,13 @@ public struct ChannelLayout: Sendable, Hashable {
         return result
     }
 
-    /// For each channel of space `space` (by channel index), the feature indices it occupies.
-    func features(ofSpace space: Int, channels: Int, root: (Int) -> Int) -> [[Int]] {
+    /// For each channel of `group` (by channel index), the feature indices it occupies; `group`
+    /// maps a segment's space to its group.
+    func features(ofGroup target: Int, channels: Int, group: (Int) -> Int) -> [[Int]] {
         var result = Array(repeating: [Int](), count: channels)
         var offset = 0
         for segment in segments {
-            if let s = segment.space, root(s) == space {
+            if let s = segment.space, group(s) == target {
                 for c in 0..<min(channels, segment.count) {
                     result[c].append(contentsOf: (offset + c * segment.block)..<(offset + (c + 1) * segment.block))
                 }

@@ -21,10 +21,10 @@ public enum ChannelPruner {
     }
 
     /// Prunes `model`. `calibration` feeds the forward passes (unused by `l1`, except to verify);
-    /// `progress` hears a line per group.
+    /// `progress` hears of each group as it is pruned.
     /// - Throws: `PruneError` for bad options or data; runtime and graph errors as they come.
     public static func prune(_ model: Model, calibration: CalibrationSet, options: PruneOptions,
-                             progress: @escaping (String) -> Void = { _ in }) throws -> (model: Model, report: PruneReport) {
+                             progress: @escaping (PruneProgress) -> Void = { _ in }) throws -> (model: Model, report: PruneReport) {
         let start = DispatchTime.now().uptimeNanoseconds
         guard options.ratio >= 0, options.ratio < 1, options.ratioFor.values.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
             throw PruneError.invalidOptions("ratios must be in [0, 1): removing every channel of a layer would disconnect the network")
@@ -46,9 +46,8 @@ public enum ChannelPruner {
 
         // The plan: every prunable group that loses channels, in the order its consumers run.
         let position = Dictionary(uniqueKeysWithValues: try prepared.graph.topologicalOrder().enumerated().map { ($1, $0) })
-        var plan: [(key: String, keep: Int)] = []
         var reports: [GroupPruneReport] = []
-        var order: [(group: ChannelGroup, rank: Int)] = []
+        var order: [(key: String, keep: Int, rank: Int)] = []
         for group in analysis.groups {
             let ratio = options.ratio(producers: group.producers, values: group.values)
             let keep = options.kept(of: group.channels, ratio: ratio)
@@ -59,23 +58,21 @@ public enum ChannelPruner {
                 continue
             }
             let consumers = analysis.consumers(ofGroup: group.id).map { position[$0.node] ?? Int.max }
-            order.append((group, consumers.min() ?? Int.max))
+            order.append((group.producers[0], keep, consumers.min() ?? Int.max))
         }
-        for (group, _) in order.sorted(by: { $0.rank < $1.rank }) {
-            plan.append((group.producers[0], options.kept(of: group.channels, ratio: options.ratio(producers: group.producers, values: group.values))))
-        }
+        let plan = order.sorted { $0.rank < $1.rank }.map { (key: $0.key, keep: $0.keep) }
 
         var timings = PruneTimings()
         var graph = prepared.graph
         let opset = prepared.defaultOpsetVersion
         if options.method == .l1 {
             var kept: [Int: [Int]] = [:]
-            for (key, keep) in plan {
+            for (step, (key, keep)) in plan.enumerated() {
                 let group = analysis.groups.first { $0.producers.contains(key) }!
                 kept[group.id] = largest(l1Scores(group, analysis: analysis, graph: graph), keep: keep)
                 reports.append(GroupPruneReport(group: group.id, producers: group.producers, channelsBefore: group.channels,
                                                 channelsAfter: keep, reconstructionError: nil, seconds: 0, note: nil))
-                progress("group \(group.id) (\(group.producers[0])): \(group.channels) → \(keep) channels by L1 norm")
+                progress(.prunedGroup(reports.last!, step: step + 1, steps: plan.count))
             }
             try ChannelRemoval.apply(kept, analysis: analysis, to: &graph, opsetVersion: opset)
         } else {
@@ -91,8 +88,7 @@ public enum ChannelPruner {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - groupStart) / 1e9
                 reports.append(GroupPruneReport(group: group.id, producers: group.producers, channelsBefore: group.channels,
                                                 channelsAfter: keep, reconstructionError: error, seconds: seconds, note: nil))
-                progress("[\(step + 1)/\(plan.count)] \(group.producers.joined(separator: ", ")): \(group.channels) → \(keep) channels"
-                         + (error.map { ", reconstruction error \(formatFraction($0))" } ?? "") + " (\(formatSeconds(seconds)))")
+                progress(.prunedGroup(reports.last!, step: step + 1, steps: plan.count))
             }
         }
         var pruned = prepared
@@ -169,6 +165,3 @@ public enum ChannelPruner {
         }
     }
 }
-
-func formatSeconds(_ s: Double) -> String { s < 1 ? "\(Int((s * 1000).rounded())) ms" : String(format: "%.1f s", s) }
-func formatFraction(_ x: Double) -> String { String(format: x < 0.001 ? "%.2e" : "%.4f", x) }

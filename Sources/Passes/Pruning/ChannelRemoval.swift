@@ -10,10 +10,10 @@ enum ChannelRemoval {
     /// - Throws: `PruneError.invalidEdit` when a constant does not have the shape the analysis expected.
     static func apply(_ kept: [Int: [Int]], replacements: [Int: [Int: Tensor]] = [:], analysis: ChannelAnalysis,
                       to graph: inout Graph, opsetVersion: Int64) throws(PruneError) {
-        let root: (Int) -> Int = { analysis.groupOfSpace[$0] }
+        let group: (Int) -> Int = { analysis.groupOfSpace[$0] }
         func keptFeatures(_ value: String) -> (kept: [Int], extent: Int)? {
             guard let layout = analysis.layouts[value] else { return nil }
-            let features = layout.keptFeatures(kept, root: root)
+            let features = layout.keptFeatures(kept, group: group)
             return features.count == layout.extent ? nil : (features, layout.extent)
         }
         let initializerIndex = Dictionary(graph.initializers.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -49,7 +49,7 @@ enum ChannelRemoval {
             case let .splitSizes(node, _):
                 let outputs = graph.nodes[node].outputs
                 guard outputs.contains(where: { keptFeatures($0) != nil }) else { continue }
-                let sizes = outputs.map { name in Int64(analysis.layouts[name].map { $0.keptFeatures(kept, root: root).count } ?? 0) }
+                let sizes = outputs.map { name in Int64(analysis.layouts[name].map { $0.keptFeatures(kept, group: group).count } ?? 0) }
                 graph.nodes[node].attributes.removeAll { $0.name == "num_outputs" || $0.name == "split" }
                 if opsetVersion >= 13 {
                     let name = uniqueName("\(graph.nodes[node].displayName).split", in: graph)
@@ -98,7 +98,7 @@ enum ChannelRemoval {
         for k in graph.valueInfo.indices {
             guard let layout = analysis.layouts[graph.valueInfo[k].name],
                   var type = graph.valueInfo[k].tensorType, var dims = type.dims, layout.axis < dims.count else { continue }
-            dims[layout.axis] = .known(layout.keptFeatures(kept, root: { analysis.groupOfSpace[$0] }).count)
+            dims[layout.axis] = .known(layout.keptFeatures(kept, group: { analysis.groupOfSpace[$0] }).count)
             type.dims = dims
             graph.valueInfo[k].type = .tensor(type)
         }

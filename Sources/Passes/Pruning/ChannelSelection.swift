@@ -27,8 +27,7 @@ struct ChannelProblem {
             if nonzero == keep { best = beta; break }
             if nonzero > keep { low = lambda; best = beta } else { high = lambda }
         }
-        let strength = (0..<n).map { abs(best[$0]) * gram[$0][$0].squareRoot() }
-        return Array((0..<n).sorted { strength[$0] > strength[$1] || (strength[$0] == strength[$1] && $0 < $1) }.prefix(keep)).sorted()
+        return largest((0..<n).map { abs(best[$0]) * gram[$0][$0].squareRoot() }, keep: keep)
     }
 
     /// Minimizes ½βᵀGβ − targetᵀβ + λ‖β‖₁, starting from `start`.

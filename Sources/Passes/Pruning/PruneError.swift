@@ -6,15 +6,12 @@ public enum PruneError: Error, Sendable, CustomStringConvertible {
     case calibration(String)
     /// The options ask for something impossible (a ratio outside [0, 1), an unknown layer name).
     case invalidOptions(String)
-    /// Running the model on calibration data failed.
-    case runtime(String)
 
     public var description: String {
         switch self {
         case .invalidEdit(let text): "cannot prune: \(text)"
         case .calibration(let text): "calibration data: \(text)"
         case .invalidOptions(let text): text
-        case .runtime(let text): "running the model failed: \(text)"
         }
     }
 }

@@ -48,3 +48,11 @@ public struct PruneReport: Sendable, Codable {
     public var verification: [PruneVerification]
     public var timings: PruneTimings
 }
+
+/// What pruning is doing, for a progress display.
+public enum PruneProgress: Sendable {
+    /// The original model runs on `samples` calibration samples to record `layers` layers' targets.
+    case recordingTargets(samples: Int, layers: Int)
+    /// Group `step` of `steps` is pruned.
+    case prunedGroup(GroupPruneReport, step: Int, steps: Int)
+}

@@ -17,23 +17,21 @@ struct Reconstruction {
     let prepared: Model
     let samples: [[String: NDArray]]
     let options: PruneOptions
-    let progress: (String) -> Void
     var targets: [Int: Target] = [:]
     /// For layers that lost output channels: which original channels remain.
     var outputChannels: [Int: [Int]] = [:]
 
     init(original: Model, samples: [[String: NDArray]], plan: [(key: String, keep: Int)], analysis: ChannelAnalysis,
-         options: PruneOptions, timings: inout PruneTimings, progress: @escaping (String) -> Void) throws {
+         options: PruneOptions, timings: inout PruneTimings, progress: @escaping (PruneProgress) -> Void) throws {
         prepared = original
         self.samples = samples
         self.options = options
-        self.progress = progress
         let keys = Set(plan.map(\.key))
         let groups = analysis.groups.filter { group in group.producers.contains(where: keys.contains) }
         let consumers = Array(Set(groups.flatMap { analysis.consumers(ofGroup: $0.id) })).sorted { $0.node < $1.node }
             .compactMap { ConsumerLayer($0, graph: original.graph) }
         let start = DispatchTime.now().uptimeNanoseconds
-        progress("running the original model on \(samples.count) calibration samples for \(consumers.count) layers' targets")
+        progress(.recordingTargets(samples: samples.count, layers: consumers.count))
         let names = consumers.map { $0.node.outputs[0] }
         let session = try Self.session(original, graph: original.graph, outputs: names, threads: options.threads)
         for (s, sample) in samples.enumerated() {
@@ -105,8 +103,8 @@ struct Reconstruction {
             let y = selectColumns(target.rows, width: target.outputs, keep: outputChannels[layer.index])
             fits.append(LayerFit(layer: layer, inputRows: rows[j], outputRows: y, rows: count))
         }
-        let root: (Int) -> Int = { analysis.groupOfSpace[$0] }
-        let channelFeatures = consumers.map { analysis.layouts[$0.input]!.features(ofSpace: group.id, channels: group.channels, root: root) }
+        let groupOf: (Int) -> Int = { analysis.groupOfSpace[$0] }
+        let channelFeatures = consumers.map { analysis.layouts[$0.input]!.features(ofGroup: group.id, channels: group.channels, group: groupOf) }
         var problem = ChannelProblem(gram: Array(repeating: Array(repeating: 0, count: group.channels), count: group.channels),
                                      target: Array(repeating: 0, count: group.channels))
         for (fit, features) in zip(fits, channelFeatures) { fit.accumulate(into: &problem, channelFeatures: features) }

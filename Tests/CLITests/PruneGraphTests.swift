@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// `convert prune-graph` end to end: a run with calibration data, the report, and bad input.
+@Suite("prune-graph")
+struct PruneGraphTests {
+    @Test("prunes with calibration data, reports per group on stdout and progress on stderr, writes --report")
+    func prunesAndReports() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("pruned.onnx").path
+        let report = folder.appendingPathComponent("report.json").path
+        // The samples' input file holds one sample, which then verifies nothing: held out is 0 of 1.
+        let result = try CLI.run(["prune-graph", CLI.sample("resnet_mini.onnx"), "--calibration", CLI.sample("resnet_mini.inputs.npz"),
+                                  "--ratio", "0.5", "--samples-per-image", "8", "-o", output, "--report", report])
+        #expect(result.status == 0, "\(result.stderr)")
+        for expected in ["wrote:", "parameters:", "MACs:", "least squares"] {
+            #expect(result.stdout.contains(expected), "missing '\(expected)' in\n\(result.stdout)")
+        }
+        #expect(result.stderr.contains("prune-graph: [1/5]"), "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any]
+        let before = try #require(json?["parametersBefore"] as? Int), after = try #require(json?["parametersAfter"] as? Int)
+        #expect(after < before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["pruned.onnx", "report.json"])
+
+        let counted = try CLI.run(["count-flops", output])
+        #expect(counted.status == 0, "\(counted.stderr)")
+    }
+
+    @Test("bad arguments and calibration data are refused with a message, and no output is written")
+    func badInput() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("pruned.onnx").path
+        let model = CLI.sample("resnet_mini.onnx")
+        let cases: [([String], String)] = [
+            (["--ratio", "1.5", "-o", output], "--ratio must be in [0, 1)"),
+            (["--ratio-for", "n_Conv_1", "-o", output], "--ratio-for takes name=ratio"),
+            ([], "missing the output file"),
+            (["--calibration", CLI.sample("unet_thesis.inputs.npz"), "-o", output], "unet_thesis.inputs.npz"),
+            (["--calibration", CLI.sample("resnet_mini.inputs.npz"), "--random-calibration", "2", "-o", output], "not both"),
+            (["--ratio-for", "nowhere=0.3", "--method", "l1", "-o", output], "no channel group has a layer or value named 'nowhere'"),
+            (["--method", "lasso", "-o", output], "lasso"),
+        ]
+        for (arguments, message) in cases {
+            let result = try CLI.run(["prune-graph", model] + arguments)
+            #expect(result.status != 0, "\(arguments) succeeded")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+}
