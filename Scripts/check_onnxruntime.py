@@ -268,6 +268,37 @@ def check_pruning(convert, samples):
     return failed
 
 
+def check_crack_pruning(convert):
+    """The trained crack U-Net (Samples/crack) pruned at ratio 0.5 with its 32 calibration images,
+    scored in onnxruntime against the held-out ground-truth masks: `reconstruct` must stay within
+    3 F1 points of the unpruned model and beat `l1`."""
+    folder = os.path.join(ROOT, "Samples", "crack")
+    model = os.path.join(folder, "crack_unet.onnx")
+    images = np.load(os.path.join(folder, "crack_unet.inputs.npz"))["input"]
+    masks = np.load(os.path.join(folder, "crack_unet.masks.npz"))["mask"].astype(bool)
+
+    def f1(path):
+        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        predicted = session.run(None, {"input": images})[0] > 0.5
+        tp, fp, fn = (predicted & masks).sum(), (predicted & ~masks).sum(), (~predicted & masks).sum()
+        return 2 * tp / (2 * tp + fp + fn)
+
+    scores = {"unpruned": f1(model)}
+    with tempfile.TemporaryDirectory() as workdir:
+        for method in ("reconstruct", "l1"):
+            pruned = os.path.join(workdir, f"{method}.onnx")
+            subprocess.run([convert, "prune-graph", model, "--method", method, "--ratio", "0.5",
+                            "--calibration", os.path.join(folder, "crack_calibration.npz"), "-o", pruned],
+                           check=True, capture_output=True)
+            scores[method] = f1(pruned)
+    summary = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
+    if scores["reconstruct"] >= scores["unpruned"] - 0.03 and scores["reconstruct"] > scores["l1"]:
+        print(f"ok   prune-graph Samples/crack/crack_unet.onnx at ratio 0.5, held-out F1 in onnxruntime: {summary}", file=sys.stderr)
+        return 0
+    print(f"FAIL prune-graph Samples/crack/crack_unet.onnx at ratio 0.5, held-out F1 in onnxruntime: {summary}", file=sys.stderr)
+    return 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("convert", help="path to the convert binary (swift build --show-bin-path)/convert")
@@ -294,7 +325,7 @@ def main():
                       f"weight storage, same outputs as Pare ({'; '.join(figures)})", file=sys.stderr)
     print(f"onnxruntime round trip: {passed} passed, {failed} failed", file=sys.stderr)
     pare_failed = check_mobile_format(convert, models)
-    prune_failed = check_pruning(convert, models)
+    prune_failed = check_pruning(convert, models) + check_crack_pruning(convert)
     sys.exit(1 if failed or pare_failed or prune_failed or not passed else 0)
 
 

@@ -13,8 +13,8 @@ struct PruneGraphCommand: ParsableCommand {
         discussion: """
             Finds the channel groups (channels that must go together: residual Adds, Concat \
             offsets, depthwise convs, Flatten→Gemm), removes --ratio of each prunable group's \
-            channels, and re-fits the layers that read them by least squares so that their \
-            outputs stay close to the original's (--method reconstruct, He et al. 2017). Progress \
+            channels (or, with --target-macs, as many as it takes where they cost least), and re-fits the layers that read them by least squares so that their \
+            outputs stay close to the original's (--method reconstruct; He et al. 2017). Progress \
             goes to stderr, the report to stdout. --dry-run prints the groups without pruning.
             """)
 
@@ -24,8 +24,11 @@ struct PruneGraphCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file: .onnx, or .pare for the mobile format. Written atomically.")
     var output: String?
 
-    @Option(help: "Fraction of each prunable group's channels to remove, in [0, 1).")
-    var ratio: Double = 0.5
+    @Option(help: "Fraction of each prunable group's channels to remove, in [0, 1). (default: 0.5)")
+    var ratio: Double?
+
+    @Option(help: ArgumentHelp("Instead of --ratio: keep this fraction of the model's MACs, in (0, 1), removing channels where the measured reconstruction error rises least per MAC saved.", valueName: "fraction"))
+    var targetMacs: Double?
 
     @Option(help: ArgumentHelp("A different ratio for one group, named by a layer that produces it (repeatable).", valueName: "name=ratio"))
     var ratioFor: [String] = []
@@ -33,7 +36,7 @@ struct PruneGraphCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Leave this group whole, named by a layer that produces it (repeatable).", valueName: "name"))
     var skip: [String] = []
 
-    @Option(help: "How to choose channels: reconstruct (LASSO + least squares), thinet (greedy + least squares), l1 (filter norm, no re-fit).")
+    @Option(help: "How to choose channels: reconstruct (drop the channels whose loss the least-squares re-fit compensates best), lasso (He et al. LASSO + least squares), thinet (greedy + least squares), l1 (filter norm, no re-fit).")
     var method: PruneOptions.Method = .reconstruct
 
     @Option(help: ArgumentHelp("Calibration inputs (.npz): samples stacked on axis 0 under the input names, or for a one-input model one or more arrays of samples.", valueName: "file"))
@@ -42,8 +45,8 @@ struct PruneGraphCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Use this many random normal samples instead of data (quick checks only: channels are chosen for noise).", valueName: "N"))
     var randomCalibration: Int?
 
-    @Option(help: "Output positions sampled per calibration image and layer.")
-    var samplesPerImage = 64
+    @Option(help: ArgumentHelp("Output positions sampled per calibration image and layer (default: 16 rows per weight column of the layer over all images, at least 64 per image).", valueName: "N"))
+    var samplesPerImage: Int?
 
     @Option(help: ArgumentHelp("Calibration samples held out to verify the result (default: one in eight).", valueName: "N"))
     var heldOut: Int?
@@ -67,8 +70,12 @@ struct PruneGraphCommand: ParsableCommand {
 
     func validate() throws {
         guard dryRun || output != nil else { throw ValidationError("missing the output file: -o pruned.onnx (or --dry-run)") }
-        guard ratio >= 0 && ratio < 1 else { throw ValidationError("--ratio must be in [0, 1), got \(ratio)") }
-        guard samplesPerImage >= 1 else { throw ValidationError("--samples-per-image must be at least 1") }
+        if let ratio, !(ratio >= 0 && ratio < 1) { throw ValidationError("--ratio must be in [0, 1), got \(ratio)") }
+        if let targetMacs, !(targetMacs > 0 && targetMacs < 1) {
+            throw ValidationError("--target-macs is the fraction of the MACs to keep, in (0, 1), got \(targetMacs)")
+        }
+        if ratio != nil && targetMacs != nil { throw ValidationError("give --ratio or --target-macs, not both") }
+        guard (samplesPerImage ?? 1) >= 1 else { throw ValidationError("--samples-per-image must be at least 1") }
         guard roundTo >= 1 else { throw ValidationError("--round-to must be at least 1") }
         if let randomCalibration, randomCalibration < 1 { throw ValidationError("--random-calibration must be at least 1") }
         if calibration != nil && randomCalibration != nil { throw ValidationError("give --calibration or --random-calibration, not both") }
@@ -92,7 +99,8 @@ struct PruneGraphCommand: ParsableCommand {
         if dryRun { return try printGroups(model) }
         var options = PruneOptions(threads: threads.sessionOptions.threads)
         options.method = method
-        options.ratio = ratio
+        options.ratio = ratio ?? options.ratio
+        options.targetMACs = targetMacs
         options.ratioFor = try ratioOverrides()
         options.skip = skip
         options.roundTo = roundTo
@@ -145,6 +153,9 @@ struct PruneGraphCommand: ParsableCommand {
     /// A progress line.
     static func describe(_ progress: PruneProgress) -> String {
         switch progress {
+        case let .measuringCosts(samples, groups):
+            return samples == 0 ? "ranking the channels of \(groups) groups by filter L1 norm for --target-macs"
+                : "measuring what removing channels costs in \(groups) groups on \(samples) calibration samples (for --target-macs)"
         case let .recordingTargets(samples, layers):
             return "running the original model on \(samples) calibration samples for \(layers) layers' targets"
         case let .prunedGroup(g, step, steps):
@@ -165,7 +176,8 @@ struct PruneGraphCommand: ParsableCommand {
         lines.append("")
         func ratio(_ a: Int, _ b: Int) -> String { b == 0 ? "" : String(format: " (%.2fx smaller)", Double(a) / Double(b)) }
         lines.append("wrote:      \(output)")
-        lines.append("method:     \(r.method.rawValue), ratio \(r.ratio), \(changed.count) of \(r.groups.count) groups pruned")
+        let target = r.targetMACs.map { "target MACs \($0)" } ?? "ratio \(r.ratio)"
+        lines.append("method:     \(r.method.rawValue), \(target), \(changed.count) of \(r.groups.count) groups pruned")
         lines.append("parameters: \(r.parametersBefore) → \(r.parametersAfter)\(ratio(r.parametersBefore, r.parametersAfter))")
         lines.append("MACs:       \(r.macsBefore) → \(r.macsAfter)\(ratio(r.macsBefore, r.macsAfter))")
         for v in r.verification {

@@ -68,6 +68,39 @@ import Testing
         #expect(!blocked.isPrunable)
     }
 
+    /// Concat(conv 4, conv 6) → Split [4, 6] on the channel axis: each output takes one layer's
+    /// channels whole, so both groups prune and the sizes follow; a Split through one layer's
+    /// channels blocks that layer.
+    @Test func splitOnTheChannelAxisKeepsWholeLayersOrBlocks() throws {
+        var b = NetBuilder(input: "x", shape: [1, 3, 8, 8])
+        let a = b.conv("x", 3, 4, kernel: 3, pad: 1), c = b.conv("x", 3, 6, kernel: 3, pad: 1)
+        let joined = b.node("Concat", [a, c], [Attribute("axis", .int(1))])
+        b.graph.initializers.append(Tensor(name: "sizes", shape: [2], int64s: [4, 6]))
+        b.graph.nodes.append(Node(name: "split", opType: "Split", inputs: [joined, "sizes"], outputs: ["s1", "s2"],
+                                  attributes: [Attribute("axis", .int(1))]))
+        let wide = b.conv("x", 3, 8, kernel: 1)
+        b.graph.initializers.append(Tensor(name: "halves", shape: [2], int64s: [4, 4]))
+        b.graph.nodes.append(Node(name: "cut", opType: "Split", inputs: [wide, "halves"], outputs: ["h1", "h2"],
+                                  attributes: [Attribute("axis", .int(1))]))
+        let sum = ["s1", "s2", "h1", "h2"].enumerated().map { i, input in b.conv(input, i == 1 ? 6 : 4, 2, kernel: 1) }
+        b.output(b.node("Sum", sum))
+        let model = Model(graph: b.graph)
+
+        let groups = try ChannelPruner.analyze(model).analysis.groups
+        let first = try #require(group(groups, producedBy: a)), second = try #require(group(groups, producedBy: c))
+        #expect(first.isPrunable && second.isPrunable && first.id != second.id)
+        let cut = try #require(group(groups, producedBy: wide))
+        #expect(!cut.isPrunable && cut.blockers.contains { $0.contains("cuts through the channels of one layer") })
+
+        var options = PruneOptions(threads: 1)
+        options.method = .l1
+        let (pruned, _) = try ChannelPruner.prune(model, calibration: CalibrationSet(samples: []), options: options)
+        let split = try #require(pruned.graph.nodes.first { $0.name == "split" })
+        #expect(pruned.graph.initializer(named: split.inputs[1])?.int64Values() == [2, 3])
+        let feeds = ["x": NDArray(shape: [1, 3, 8, 8], floats: Array(repeating: 1, count: 192))]
+        #expect(try Session(model: pruned).run(feeds)[b.graph.outputs[0].name]?.shape == [1, 2, 8, 8])
+    }
+
     @Test(arguments: samples) func ratioZeroLeavesOutputsIdentical(name: String) throws {
         let model = try Samples.load("\(name).onnx")
         var options = PruneOptions(threads: 2)

@@ -13,10 +13,16 @@ public struct ChannelGroup: Sendable, Hashable, Codable {
     public var consumers: [String]
     /// Values that carry the channels.
     public var values: [String]
+    /// The producers' node names (or, for a nameless node, its first output): what `--skip` and
+    /// `--ratio-for` accept besides the labels in `producers` and the names in `values`.
+    public var producerNodes: [String] = []
     /// Why the group cannot be pruned; empty when it can.
     public var blockers: [String]
 
     public var isPrunable: Bool { blockers.isEmpty }
+
+    /// Every name a user may give for this group.
+    public var names: Set<String> { Set(producers + producerNodes + values) }
 }
 
 /// A change that removing channels makes to a node: the layout named decides which features stay.
@@ -84,6 +90,7 @@ private struct AnalysisBuilder {
     var consumers: [ChannelConsumer] = []
     var spaceCount: [Int] = []
     var spaceProducer: [String] = []
+    var spaceProducerNode: [String] = []
     var parent: [Int] = []
     var blockers: [Int: [String]] = [:]
 
@@ -102,6 +109,7 @@ private struct AnalysisBuilder {
     mutating func newSpace(_ count: Int, producer: Node) -> Int {
         spaceCount.append(count)
         spaceProducer.append(producer.displayName)
+        spaceProducerNode.append(producer.name.isEmpty ? producer.outputs.first ?? "" : producer.name)
         parent.append(parent.count)
         return parent.count - 1
     }
@@ -534,6 +542,7 @@ private struct AnalysisBuilder {
             let g = groupOfRoot[r]!
             groupOfSpace.append(g)
             groups[g].producers.append(spaceProducer[space])
+            groups[g].producerNodes.append(spaceProducerNode[space])
             if spaceCount[space] != groups[g].channels {
                 groups[g].blockers.append("ties \(spaceCount[space]) channels of \(spaceProducer[space]) to \(groups[g].channels)")
             }

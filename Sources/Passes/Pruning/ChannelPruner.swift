@@ -29,7 +29,10 @@ public enum ChannelPruner {
         guard options.ratio >= 0, options.ratio < 1, options.ratioFor.values.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
             throw PruneError.invalidOptions("ratios must be in [0, 1): removing every channel of a layer would disconnect the network")
         }
-        guard options.roundTo >= 1, options.samplesPerImage >= 1 else {
+        if let target = options.targetMACs, !(target > 0 && target < 1) {
+            throw PruneError.invalidOptions("--target-macs must be in (0, 1): the fraction of the model's MACs to keep, got \(target)")
+        }
+        guard options.roundTo >= 1, (options.samplesPerImage ?? 1) >= 1 else {
             throw PruneError.invalidOptions("--round-to and --samples-per-image must be at least 1")
         }
         var (prepared, analysis) = try analyze(model)
@@ -45,16 +48,25 @@ public enum ChannelPruner {
         }
 
         // The plan: every prunable group that loses channels, in the order its consumers run.
+        var timings = PruneTimings()
+        let before = try Counting.count(prepared)
+        let keeps: [Int]
+        if let target = options.targetMACs {
+            keeps = try budget(target: target, prepared: prepared, analysis: analysis, count: before, samples: fitting,
+                               options: options, timings: &timings, progress: progress)
+        } else {
+            keeps = analysis.groups.map { options.kept(of: $0.channels, ratio: options.ratio(names: $0.names)) }
+        }
         let position = Dictionary(uniqueKeysWithValues: try prepared.graph.topologicalOrder().enumerated().map { ($1, $0) })
         var reports: [GroupPruneReport] = []
         var order: [(key: String, keep: Int, rank: Int)] = []
         for group in analysis.groups {
-            let ratio = options.ratio(producers: group.producers, values: group.values)
-            let keep = options.kept(of: group.channels, ratio: ratio)
+            let keep = keeps[group.id]
             guard group.isPrunable, keep < group.channels else {
+                let note = !group.isPrunable ? group.blockers.first
+                    : options.targetMACs == nil ? "kept whole (ratio \(options.ratio(names: group.names)))" : "kept whole (cheaper to prune elsewhere)"
                 reports.append(GroupPruneReport(group: group.id, producers: group.producers, channelsBefore: group.channels,
-                                                channelsAfter: group.channels, reconstructionError: nil, seconds: 0,
-                                                note: group.isPrunable ? "kept whole (ratio \(ratio))" : group.blockers.first))
+                                                channelsAfter: group.channels, reconstructionError: nil, seconds: 0, note: note))
                 continue
             }
             let consumers = analysis.consumers(ofGroup: group.id).map { position[$0.node] ?? Int.max }
@@ -62,7 +74,6 @@ public enum ChannelPruner {
         }
         let plan = order.sorted { $0.rank < $1.rank }.map { (key: $0.key, keep: $0.keep) }
 
-        var timings = PruneTimings()
         var graph = prepared.graph
         let opset = prepared.defaultOpsetVersion
         if options.method == .l1 {
@@ -95,21 +106,50 @@ public enum ChannelPruner {
         pruned.graph = graph
         _ = try Pipeline([DeadCodeEliminationPass()]).run(on: &pruned, context: PassContext(opsetVersion: opset))
 
-        let before = try Counting.count(prepared), after = try Counting.count(pruned)
+        let after = try Counting.count(pruned)
         let verification = try verify(original: prepared, pruned: pruned, samples: verifying, threads: options.threads)
         timings.total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let report = PruneReport(
-            method: options.method, ratio: options.ratio, calibrationSamples: fitting.count, heldOutSamples: verifying.count,
+            method: options.method, ratio: options.ratio, targetMACs: options.targetMACs, calibrationSamples: fitting.count, heldOutSamples: verifying.count,
             groups: reports.sorted { $0.group < $1.group }, parametersBefore: before.parameters, parametersAfter: after.parameters,
             macsBefore: before.macs, macsAfter: after.macs, verification: verification, timings: timings)
         return (pruned, report)
     }
 
+    /// Channels kept per group for `--target-macs`: skipped, `--ratio-for` and unprunable groups are
+    /// fixed, the others shrink (down to `PruneOptions.minimumKeptFraction`) by `ChannelBudget`.
+    private static func budget(target: Double, prepared: Model, analysis: ChannelAnalysis, count: ModelCount,
+                               samples: [[String: NDArray]], options: PruneOptions, timings: inout PruneTimings,
+                               progress: (PruneProgress) -> Void) throws -> [Int] {
+        var fixed: [Int: Int] = [:], floors: [Int: Int] = [:]
+        for group in analysis.groups {
+            let names = group.names
+            if !group.isPrunable || options.skip.contains(where: names.contains) {
+                fixed[group.id] = group.channels
+            } else if let ratio = options.ratioFor.first(where: { names.contains($0.key) })?.value {
+                fixed[group.id] = options.kept(of: group.channels, ratio: ratio)
+            } else {
+                floors[group.id] = max(1, Int((Double(group.channels) * PruneOptions.minimumKeptFraction).rounded(.up)))
+            }
+        }
+        progress(.measuringCosts(samples: options.method == .l1 ? 0 : samples.count, groups: floors.count))
+        var curves: [Int: [Double]] = [:]
+        if options.method == .l1 {
+            for (id, floor) in floors { curves[id] = ErrorCurves.l1(analysis.groups[id], analysis: analysis, graph: prepared.graph, keep: floor) }
+        } else {
+            curves = try ErrorCurves.reconstruction(prepared, analysis: analysis, keepDownTo: floors, samples: samples,
+                                                    options: options, timings: &timings)
+        }
+        let estimate = try MACEstimate(graph: prepared.graph, nodeCounts: count.nodes, analysis: analysis)
+        return try ChannelBudget.allocate(estimate: estimate, target: target * estimate.macs(kept: estimate.channels), fixed: fixed,
+                                          curves: curves, roundTo: options.roundTo)
+    }
+
     /// Every name in `--ratio-for` and `--skip` must name a group's producer or value.
     private static func checkNames(_ options: PruneOptions, analysis: ChannelAnalysis) throws(PruneError) {
-        let known = Set(analysis.groups.flatMap { $0.producers + $0.values })
+        let known = analysis.groups.reduce(into: Set<String>()) { $0.formUnion($1.names) }
         for name in Array(options.ratioFor.keys) + options.skip where !known.contains(name) {
-            let examples = analysis.groups.filter(\.isPrunable).prefix(5).map { "'\($0.producers[0])'" }.joined(separator: ", ")
+            let examples = analysis.groups.filter(\.isPrunable).prefix(5).map { "'\($0.producerNodes[0])'" }.joined(separator: ", ")
             throw .invalidOptions("no channel group has a layer or value named '\(name)' (prunable groups are named by their layers, e.g. \(examples); see --dry-run)")
         }
     }

@@ -38,6 +38,8 @@ public struct PruneTimings: Sendable, Codable {
 public struct PruneReport: Sendable, Codable {
     public var method: PruneOptions.Method
     public var ratio: Double
+    /// The `--target-macs` fraction, when the channel counts came from it rather than `ratio`.
+    public var targetMACs: Double?
     public var calibrationSamples: Int
     public var heldOutSamples: Int
     public var groups: [GroupPruneReport]
@@ -51,6 +53,9 @@ public struct PruneReport: Sendable, Codable {
 
 /// What pruning is doing, for a progress display.
 public enum PruneProgress: Sendable {
+    /// For `--target-macs`: the costs of removing channels from `groups` groups are measured (on
+    /// `samples` calibration samples; 0 for L1 scores).
+    case measuringCosts(samples: Int, groups: Int)
     /// The original model runs on `samples` calibration samples to record `layers` layers' targets.
     case recordingTargets(samples: Int, layers: Int)
     /// Group `step` of `steps` is pruned.

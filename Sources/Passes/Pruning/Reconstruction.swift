@@ -40,7 +40,7 @@ struct Reconstruction {
                 guard let output = outputs[name] else { continue }
                 let node = layer.index
                 var target = targets[node] ?? Target(outputShape: output.shape, outputs: layer.outputs, positions: [], rows: [])
-                let positions = Self.positions(count: layer.rowCount(outputShape: output.shape), take: options.samplesPerImage,
+                let positions = Self.positions(count: layer.rowCount(outputShape: output.shape), take: options.samples(features: layer.features + 1, images: samples.count),
                                                seed: options.seed &+ UInt64(node) &* 0x1_0000_0001 &+ UInt64(s))
                 target.positions.append(positions)
                 target.rows += layer.outputRows(output, positions: positions)
@@ -101,17 +101,14 @@ struct Reconstruction {
             let target = targets[layer.index]!
             let count = rows[j].count / layer.features
             let y = selectColumns(target.rows, width: target.outputs, keep: outputChannels[layer.index])
-            fits.append(LayerFit(layer: layer, inputRows: rows[j], outputRows: y, rows: count))
+            fits.append(LayerFit(layer: layer, inputRows: rows[j], outputRows: y, rows: count, rectified: Self.onlyReLUReads(layer.node, in: graph)))
         }
         let groupOf: (Int) -> Int = { analysis.groupOfSpace[$0] }
         let channelFeatures = consumers.map { analysis.layouts[$0.input]!.features(ofGroup: group.id, channels: group.channels, group: groupOf) }
-        var problem = ChannelProblem(gram: Array(repeating: Array(repeating: 0, count: group.channels), count: group.channels),
-                                     target: Array(repeating: 0, count: group.channels))
-        for (fit, features) in zip(fits, channelFeatures) { fit.accumulate(into: &problem, channelFeatures: features) }
         timings.statistics += seconds(since: start)
 
         start = DispatchTime.now().uptimeNanoseconds
-        let kept = options.method == .thinet ? problem.greedySelection(keep: keep) : problem.lassoSelection(keep: keep)
+        let kept = select(keep: keep, channels: group.channels, fits: fits, channelFeatures: channelFeatures)
         timings.selection += seconds(since: start)
 
         start = DispatchTime.now().uptimeNanoseconds
@@ -144,6 +141,25 @@ struct Reconstruction {
         record(kept, group: group, graph: graph)
         timings.leastSquares += seconds(since: start)
         return errors.reduce(0, +) / Double(errors.count)
+    }
+
+    /// The channels to keep by the method asked.
+    private func select(keep: Int, channels: Int, fits: [LayerFit], channelFeatures: [[[Int]]]) -> [Int] {
+        if options.method == .reconstruct, var elimination = ChannelElimination(fits: fits, channelInputs: channelFeatures) {
+            return elimination.select(keep: keep, channels: channels)
+        }
+        var problem = ChannelProblem(gram: Array(repeating: Array(repeating: 0, count: channels), count: channels),
+                                     target: Array(repeating: 0, count: channels))
+        for (fit, features) in zip(fits, channelFeatures) { fit.accumulate(into: &problem, channelFeatures: features) }
+        return options.method == .thinet ? problem.greedySelection(keep: keep) : problem.lassoSelection(keep: keep)
+    }
+
+    /// Whether every reader of the node's output is a Relu (and no graph output exposes it).
+    static func onlyReLUReads(_ node: Node, in graph: Graph) -> Bool {
+        let output = node.outputs[0]
+        guard !graph.outputs.contains(where: { $0.name == output }) else { return false }
+        let readers = graph.nodes.filter { $0.inputs.contains(output) }
+        return !readers.isEmpty && readers.allSatisfy { $0.opType == "Relu" && ($0.domain.isEmpty || $0.domain == "ai.onnx") }
     }
 
     /// Notes which original output channels the group's producers keep.
