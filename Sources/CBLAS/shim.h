@@ -8,4 +8,7 @@ void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 // LAPACK's Cholesky solve, which OpenBLAS exports (Accelerate declares it in clapack.h).
 void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb, int *info);
+// LAPACK's Cholesky factorization and the inverse from it.
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 #endif

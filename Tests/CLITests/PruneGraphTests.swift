@@ -27,6 +27,24 @@ struct PruneGraphTests {
         #expect(counted.status == 0, "\(counted.stderr)")
     }
 
+    @Test("--target-macs reaches the MAC target; --skip takes a plain node name")
+    func targetMACs() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("pruned.onnx").path
+        let result = try CLI.run(["prune-graph", CLI.sample("unet_thesis.onnx"), "--target-macs", "0.5", "--method", "l1",
+                                  "--skip", "n_Conv_0", "--json", "-o", output])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("by filter L1 norm for --target-macs"), "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let before = try #require(json?["macsBefore"] as? Int), after = try #require(json?["macsAfter"] as? Int)
+        #expect(json?["targetMACs"] as? Double == 0.5)
+        #expect(Double(after) <= 0.5 * Double(before) && Double(after) > 0.4 * Double(before), "\(before) → \(after)")
+        let groups = try #require(json?["groups"] as? [[String: Any]])
+        let skipped = try #require(groups.first { ($0["producers"] as? [String])?.contains { $0.hasPrefix("n_Conv_0 ") } == true })
+        #expect(skipped["channelsAfter"] as? Int == skipped["channelsBefore"] as? Int)
+    }
+
     @Test("bad arguments and calibration data are refused with a message, and no output is written")
     func badInput() throws {
         let folder = try CLI.temporaryFolder()
@@ -41,6 +59,9 @@ struct PruneGraphTests {
             (["--calibration", CLI.sample("resnet_mini.inputs.npz"), "--random-calibration", "2", "-o", output], "not both"),
             (["--ratio-for", "nowhere=0.3", "--method", "l1", "-o", output], "no channel group has a layer or value named 'nowhere'"),
             (["--method", "magnitude", "-o", output], "magnitude"),
+            (["--target-macs", "1.2", "-o", output], "--target-macs is the fraction of the MACs to keep"),
+            (["--target-macs", "0.5", "--ratio", "0.3", "-o", output], "give --ratio or --target-macs, not both"),
+            (["--target-macs", "0.001", "--method", "l1", "-o", output], "--target-macs cannot be reached"),
         ]
         for (arguments, message) in cases {
             let result = try CLI.run(["prune-graph", model] + arguments)

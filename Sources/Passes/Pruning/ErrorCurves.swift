@@ -30,6 +30,7 @@ enum ErrorCurves {
             let session = try Reconstruction.session(model, graph: graph, outputs: names.sorted(), threads: options.threads)
             for (s, sample) in samples.enumerated() {
                 let values = try session.run(sample)
+                BLAS.setThreads(options.threads)  // the session left BLAS single-threaded
                 for consumer in consumers {
                     guard let layer = layers[consumer.node], let input = values[consumer.input],
                           let output = values[layer.node.outputs[0]] else { continue }

@@ -96,6 +96,9 @@ struct Reconstruction {
         timings.forwardPasses += seconds(since: start)
 
         start = DispatchTime.now().uptimeNanoseconds
+        // Sessions leave BLAS single-threaded (their kernels split work themselves); the fits and
+        // the selection are plain BLAS and LAPACK calls.
+        BLAS.setThreads(options.threads)
         var fits: [LayerFit] = []
         for (j, layer) in layers.enumerated() {
             let target = targets[layer.index]!
