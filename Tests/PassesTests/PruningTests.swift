@@ -101,6 +101,71 @@ import Testing
         #expect(try Session(model: pruned).run(feeds)[b.graph.outputs[0].name]?.shape == [1, 2, 8, 8])
     }
 
+    /// Slice: a channel range that takes whole layers (Concat(conv 4, conv 6)[4:10]) prunes both
+    /// layers and moves its bounds; a spatial crop passes channels through; a range cutting one
+    /// layer's channels blocks it. With filter norms growing with the channel index, `l1` keeps
+    /// the upper half of every group, so the pruned model must compute what the original does
+    /// with the consumers' weights of the lower half zeroed.
+    @Test func sliceRangesFollowTheChannels() throws {
+        var b = NetBuilder(input: "x", shape: [1, 3, 8, 8])
+        let a = b.conv("x", 3, 4, kernel: 3, pad: 1), c = b.conv("x", 3, 6, kernel: 3, pad: 1)
+        let joined = b.node("Concat", [a, c], [Attribute("axis", .int(1))])
+        b.graph.initializers += [Tensor(name: "s0", shape: [1], int64s: [4]), Tensor(name: "e0", shape: [1], int64s: [10]),
+                                 Tensor(name: "ax1", shape: [1], int64s: [1]),
+                                 Tensor(name: "s1", shape: [2], int64s: [1, 1]), Tensor(name: "e1", shape: [2], int64s: [7, -1]),
+                                 Tensor(name: "ax23", shape: [2], int64s: [2, 3]),
+                                 Tensor(name: "s2", shape: [1], int64s: [0]), Tensor(name: "e2", shape: [1], int64s: [3])]
+        b.graph.nodes.append(Node(name: "range", opType: "Slice", inputs: [joined, "s0", "e0", "ax1"], outputs: ["ranged"]))
+        let wide = b.conv("x", 3, 8, kernel: 3, pad: 1)
+        b.graph.nodes.append(Node(name: "crop", opType: "Slice", inputs: [wide, "s1", "e1", "ax23"], outputs: ["cropped"]))
+        let cut = b.conv("x", 3, 8, kernel: 1)
+        b.graph.nodes.append(Node(name: "cut", opType: "Slice", inputs: [cut, "s2", "e2", "ax1"], outputs: ["part"]))
+        let outputs = [b.conv("ranged", 6, 2, kernel: 1), b.conv("cropped", 8, 2, kernel: 1), b.conv("part", 3, 2, kernel: 1)]
+        b.graph.outputs = outputs.map { Value(name: $0, type: nil) }
+        // Weights: output channel o of every conv scaled by o + 1, so L1 norms grow with o.
+        var state: UInt64 = 12345
+        b.graph.initializers = b.graph.initializers.map { tensor in
+            guard tensor.elementType == .float32 else { return tensor }
+            let inner = tensor.shape.dropFirst().reduce(1, *)
+            let values = (0..<tensor.elementCount).map { i -> Float in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Float(i / max(inner, 1) + 1) * (0.5 + Float(state >> 40) / Float(1 << 24) * 0.5)
+            }
+            return Tensor(name: tensor.name, shape: tensor.shape, floats: values)
+        }
+        let model = Model(graph: b.graph)
+
+        let groups = try ChannelPruner.analyze(model).analysis.groups
+        for producer in [a, c, wide] { #expect(try #require(group(groups, producedBy: producer)).isPrunable, "\(producer)") }
+        let blocked = try #require(group(groups, producedBy: cut))
+        #expect(!blocked.isPrunable && blocked.blockers.contains { $0.contains("cuts through the channels of one layer") })
+
+        var options = PruneOptions(threads: 1)
+        options.method = .l1
+        let (pruned, _) = try ChannelPruner.prune(model, calibration: CalibrationSet(samples: []), options: options)
+        let range = try #require(pruned.graph.nodes.first { $0.name == "range" })
+        #expect(pruned.graph.initializer(named: range.inputs[1])?.int64Values() == [2])
+        #expect(pruned.graph.initializer(named: range.inputs[2])?.int64Values() == [5])
+
+        // The original with the removed channels' weights zeroed in the consumers.
+        var zeroed = model
+        for (consumer, removed) in [(outputs[0], 0..<3), (outputs[1], 0..<4)] {
+            let node = try #require(zeroed.graph.nodes.first { $0.outputs == [consumer] })
+            let index = try #require(zeroed.graph.initializers.firstIndex { $0.name == node.inputs[1] })
+            let weight = zeroed.graph.initializers[index]
+            var values = try #require(weight.floatValues())
+            let channels = weight.shape[1]
+            for o in 0..<weight.shape[0] { for r in removed { values[o * channels + r] = 0 } }
+            zeroed.graph.initializers[index] = Tensor(name: weight.name, shape: weight.shape, floats: values)
+        }
+        let feeds = ["x": NDArray(shape: [1, 3, 8, 8], floats: (0..<192).map { Float($0 % 17) / 17 - 0.5 })]
+        let expected = try Session(model: zeroed).run(feeds), actual = try Session(model: pruned).run(feeds)
+        for name in outputs {
+            let e = try #require(expected[name]?.floatArray()), x = try #require(actual[name]?.floatArray())
+            #expect(e.count == x.count && zip(e, x).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) }, "\(name)")
+        }
+    }
+
     @Test(arguments: samples) func ratioZeroLeavesOutputsIdentical(name: String) throws {
         let model = try Samples.load("\(name).onnx")
         var options = PruneOptions(threads: 2)

@@ -19,6 +19,9 @@ public enum ChannelRule: Sendable, Hashable {
     /// Pieces of input 0 along `axis` (Split): along the channel axis each output takes a range of
     /// channels; along another axis every output has input 0's channels.
     case split
+    /// A range of input 0 along some axes (Slice): along other axes channels pass; along the
+    /// channel axis the range must take whole layers' channels, and its bounds are rewritten.
+    case crop
     /// A reduction over `axes`: channels pass unless the channel axis is among the reduced axes.
     case reduce
     /// Works along one `axis` (Softmax, LayerNormalization from `axis` on, ArgMax): channels pass

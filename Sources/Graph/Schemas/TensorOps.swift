@@ -5,7 +5,7 @@ extension OpSchemas {
     static let tensorSchemas: [OpSchema] = [
         OpSchema("Concat", shape: inferConcat, cost: Costs.zero, channels: .concatenate),
         OpSchema("Split", shape: inferSplit, cost: Costs.zero, channels: .split),
-        OpSchema("Slice", shape: inferSlice, cost: Costs.zero),
+        OpSchema("Slice", shape: inferSlice, cost: Costs.zero, channels: .crop),
         OpSchema("Gather", shape: inferGather, cost: Costs.zero),
         OpSchema("GatherElements", shape: inferGatherElements, cost: Costs.zero),
         OpSchema("Reshape", shape: inferReshape, cost: Costs.zero, channels: .rearrange),

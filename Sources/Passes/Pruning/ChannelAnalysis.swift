@@ -35,6 +35,9 @@ enum ChannelEdit: Sendable, Hashable {
     case group(node: Int, layoutOf: String)
     /// A channel-axis Split's sizes become its outputs' new extents.
     case splitSizes(node: Int, axis: Int)
+    /// A channel-axis Slice keeps `segments` of its input's layout: entry `entry` of its starts
+    /// and ends becomes the kept features before them and through them.
+    case channelRange(node: Int, entry: Int, layoutOf: String, segments: Range<Int>)
 }
 
 /// A node that contracts channels: the layer whose output reconstruction re-fits.
@@ -212,6 +215,7 @@ private struct AnalysisBuilder {
         case .broadcast: broadcast(i, node, inputLayouts)
         case .concatenate: concatenate(i, node, inputLayouts)
         case .split: split(i, node, inputLayouts)
+        case .crop: crop(i, node, inputLayouts)
         case .reduce: reduce(node, inputLayouts)
         case .alongAxis: alongAxis(node, inputLayouts)
         case .rearrange: rearrange(i, node, inputLayouts)
@@ -318,6 +322,46 @@ private struct AnalysisBuilder {
             }
             layouts[output] = tied
         }
+    }
+
+    mutating func crop(_ i: Int, _ node: Node, _ inputs: [ChannelLayout?]) {
+        blockAll(Array(inputs.dropFirst()), "a parameter of \(describe(node)) is computed from channels")
+        guard let layout = inputs.first ?? nil, let output = node.outputs.first, let r = rank(node.inputs[0]) else { return }
+        // Opset 10 moved starts, ends, axes and steps from attributes to inputs 1–4.
+        let fromInputs = opset >= 10
+        let notConstant = "\(describe(node)) has starts, ends, axes or steps that are not constants"
+        guard let starts = fromInputs ? integers(node.input(1)) : node.ints("starts"),
+              let ends = fromInputs ? integers(node.input(2)) : node.ints("ends") else { return block(layout, notConstant) }
+        var rawAxes = node.ints("axes"), steps: [Int64]?
+        if fromInputs {
+            if let name = node.input(3) { guard let values = integers(name) else { return block(layout, notConstant) }; rawAxes = values }
+            if let name = node.input(4) { guard let values = integers(name) else { return block(layout, notConstant) }; steps = values }
+        }
+        let axes = (rawAxes ?? (0..<Int64(starts.count)).map { $0 }).map { Int($0 < 0 ? $0 + Int64(r) : $0) }
+        guard let entry = axes.firstIndex(of: layout.axis) else {
+            layouts[output] = layout
+            return
+        }
+        guard entry < starts.count, entry < ends.count, (steps?[entry] ?? 1) == 1 else {
+            return block(layout, "\(describe(node)) slices the channels with a step")
+        }
+        let extent = Int64(layout.extent)
+        func position(_ value: Int64) -> Int64 { min(max(value < 0 ? value + extent : value, 0), extent) }
+        let (start, end) = (position(starts[entry]), position(ends[entry]))
+        if start == 0 && end == extent {
+            layouts[output] = layout
+            return
+        }
+        // The range must start and end on segment boundaries: whole layers' channels.
+        var offset: Int64 = 0, first: Int?, last: Int?
+        for (k, segment) in layout.segments.enumerated() {
+            if offset == start { first = k }
+            offset += Int64(segment.extent)
+            if offset == end { last = k }
+        }
+        guard let first, let last, first <= last else { return block(layout, "\(describe(node)) cuts through the channels of one layer") }
+        layouts[output] = ChannelLayout(axis: layout.axis, segments: Array(layout.segments[first...last]))
+        edits.append(.channelRange(node: i, entry: entry, layoutOf: node.inputs[0], segments: first..<(last + 1)))
     }
 
     mutating func split(_ i: Int, _ node: Node, _ inputs: [ChannelLayout?]) {

@@ -46,6 +46,34 @@ enum ChannelRemoval {
             case let .group(node, value):
                 guard let (features, _) = keptFeatures(value) else { continue }
                 setAttribute(&graph.nodes[node], Attribute("group", .int(Int64(features.count))))
+            case let .channelRange(node, entry, value, segments):
+                guard keptFeatures(value) != nil, let layout = analysis.layouts[value] else { continue }
+                func keptCount(_ range: Range<Int>) -> Int64 {
+                    Int64(ChannelLayout(axis: layout.axis, segments: Array(layout.segments[range])).keptFeatures(kept, group: group).count)
+                }
+                let start = keptCount(0..<segments.lowerBound), end = start + keptCount(segments)
+                if opsetVersion >= 10 {
+                    for (input, bound) in [(1, start), (2, end)] {
+                        let tensor = try current(node, input)
+                        guard var values = tensor.int64Values(), entry < values.count else {
+                            throw .invalidEdit("\(graph.nodes[node].displayName): input \(input) is not an integer vector")
+                        }
+                        values[entry] = bound
+                        // Slice's index inputs share one type, int32 or int64: keep it.
+                        let storage: Data = tensor.elementType == .int32
+                            ? values.map { Int32(clamping: $0) }.withUnsafeBytes { Data($0) } : values.withUnsafeBytes { Data($0) }
+                        working[node, default: [:]][input] = Tensor(name: tensor.name, elementType: tensor.elementType, shape: tensor.shape,
+                                                                    storage: .bytes(storage))
+                    }
+                } else {
+                    for (name, bound) in [("starts", start), ("ends", end)] {
+                        guard var values = graph.nodes[node].ints(name), entry < values.count else {
+                            throw .invalidEdit("\(graph.nodes[node].displayName): attribute '\(name)' has no entry \(entry)")
+                        }
+                        values[entry] = bound
+                        setAttribute(&graph.nodes[node], Attribute(name, .ints(values)))
+                    }
+                }
             case let .splitSizes(node, _):
                 let outputs = graph.nodes[node].outputs
                 guard outputs.contains(where: { keptFeatures($0) != nil }) else { continue }
