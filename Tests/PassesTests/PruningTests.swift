@@ -166,6 +166,23 @@ import Testing
         }
     }
 
+    /// A channel Slice with a step, or with bounds computed at run time, blocks the layer it reads.
+    @Test func sliceWithAStepOrRuntimeBoundsBlocks() throws {
+        var b = NetBuilder(input: "x", shape: [1, 3, 8, 8])
+        b.graph.inputs.append(Value(name: "start", .int64, [.known(1)]))
+        let stepped = b.conv("x", 3, 8, kernel: 1), bounded = b.conv("x", 3, 8, kernel: 1)
+        b.graph.initializers += [Tensor(name: "zero", shape: [1], int64s: [0]), Tensor(name: "eight", shape: [1], int64s: [8]),
+                                 Tensor(name: "one", shape: [1], int64s: [1]), Tensor(name: "two", shape: [1], int64s: [2])]
+        b.graph.nodes.append(Node(name: "every_other", opType: "Slice", inputs: [stepped, "zero", "eight", "one", "two"], outputs: ["half"]))
+        b.graph.nodes.append(Node(name: "from_input", opType: "Slice", inputs: [bounded, "start", "eight", "one"], outputs: ["tail"]))
+        let outputs = [b.conv("half", 4, 2, kernel: 1), b.node("ReduceSum", ["tail"])]
+        b.graph.outputs = outputs.map { Value(name: $0, type: nil) }
+        let groups = try ChannelPruner.analyze(Model(graph: b.graph)).analysis.groups
+        let step = try #require(group(groups, producedBy: stepped)), runtime = try #require(group(groups, producedBy: bounded))
+        #expect(!step.isPrunable && step.blockers.contains { $0.contains("slices the channels with a step") }, "\(step.blockers)")
+        #expect(!runtime.isPrunable && runtime.blockers.contains { $0.contains("not constants") }, "\(runtime.blockers)")
+    }
+
     @Test(arguments: samples) func ratioZeroLeavesOutputsIdentical(name: String) throws {
         let model = try Samples.load("\(name).onnx")
         var options = PruneOptions(threads: 2)

@@ -114,8 +114,7 @@ struct ChannelElimination {
             for w in row { sum += w * w }
             return (sum / pivot - penalty, row.map { $0 / pivot })
         }
-        var inner = [Double](repeating: 0, count: b * b)
-        for (i, f) in block.enumerated() { for (j, g) in block.enumerated() { inner[i * b + j] = part.inverse[f * part.width + g] } }
+        let inner = innerBlock(part, block)
         var weights = [Double](repeating: 0, count: outputs * b)
         for (i, f) in block.enumerated() { for o in 0..<outputs { weights[o * b + i] = part.solution[f * outputs + o] } }
         var scaled = weights
@@ -123,6 +122,14 @@ struct ChannelElimination {
         var cost = 0.0
         for k in weights.indices { cost += weights[k] * scaled[k] }
         return (cost - penalty, scaled)
+    }
+
+    /// (A⁻¹)_BB, b × b.
+    private static func innerBlock(_ part: Part, _ block: [Int]) -> [Double] {
+        let b = block.count
+        var inner = [Double](repeating: 0, count: b * b)
+        for (i, f) in block.enumerated() { for (j, g) in block.enumerated() { inner[i * b + j] = part.inverse[f * part.width + g] } }
+        return inner
     }
 
     /// Forces `block`'s weights to zero and re-fits the rest: A⁻¹ −= P·M·Pᵀ, W* −= P·Z, with
@@ -133,8 +140,7 @@ struct ChannelElimination {
         let (cost, scaled) = removalCost(part, block: block)
         var columns = [Double](repeating: 0, count: width * b)  // P, width × b
         for r in 0..<width { for (i, f) in block.enumerated() { columns[r * b + i] = part.inverse[r * width + f] } }
-        var inner = [Double](repeating: 0, count: b * b)
-        for (i, f) in block.enumerated() { for (j, g) in block.enumerated() { inner[i * b + j] = part.inverse[f * width + g] } }
+        let inner = innerBlock(part, block)
         // M·Pᵀ as width right-hand sides of length b: column r is row r of P.
         var mp = columns
         // A degenerate block has no update to make: its weights are dropped as they are.

@@ -124,9 +124,9 @@ public enum ChannelPruner {
         var fixed: [Int: Int] = [:], floors: [Int: Int] = [:]
         for group in analysis.groups {
             let names = group.names
-            if !group.isPrunable || options.skip.contains(where: names.contains) {
+            if !group.isPrunable {
                 fixed[group.id] = group.channels
-            } else if let ratio = options.ratioFor.first(where: { names.contains($0.key) })?.value {
+            } else if let ratio = options.override(names: names) {
                 fixed[group.id] = options.kept(of: group.channels, ratio: ratio)
             } else {
                 floors[group.id] = max(1, Int((Double(group.channels) * PruneOptions.minimumKeptFraction).rounded(.up)))

@@ -34,9 +34,8 @@ enum ErrorCurves {
                 for consumer in consumers {
                     guard let layer = layers[consumer.node], let input = values[consumer.input],
                           let output = values[layer.node.outputs[0]] else { continue }
-                    let positions = Reconstruction.positions(
-                        count: layer.rowCount(outputShape: output.shape), take: options.samples(features: layer.features + 1, images: samples.count),
-                        seed: options.seed &+ UInt64(consumer.node) &* 0x1_0000_0001 &+ UInt64(s))
+                    let positions = Reconstruction.sampledPositions(layer, outputShape: output.shape, sample: s, images: samples.count,
+                                                                    options: options)
                     statistics[consumer.node]!.add(inputRows: try layer.inputRows(input, outputShape: output.shape, positions: positions),
                                                    outputRows: layer.outputRows(output, positions: positions), rows: positions.count)
                 }

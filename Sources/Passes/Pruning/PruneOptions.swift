@@ -56,8 +56,13 @@ public struct PruneOptions: Sendable {
 
     /// The ratio for a group known by these names.
     func ratio(names: Set<String>) -> Double {
+        override(names: names) ?? ratio
+    }
+
+    /// The ratio `--skip` (0) or `--ratio-for` sets for a group known by these names, if any.
+    func override(names: Set<String>) -> Double? {
         if skip.contains(where: names.contains) { return 0 }
-        return ratioFor.first { names.contains($0.key) }?.value ?? ratio
+        return ratioFor.first { names.contains($0.key) }?.value
     }
 
     /// Channels to keep of `channels` at `ratio`: at least one, rounded up to `roundTo`.

@@ -40,8 +40,7 @@ struct Reconstruction {
                 guard let output = outputs[name] else { continue }
                 let node = layer.index
                 var target = targets[node] ?? Target(outputShape: output.shape, outputs: layer.outputs, positions: [], rows: [])
-                let positions = Self.positions(count: layer.rowCount(outputShape: output.shape), take: options.samples(features: layer.features + 1, images: samples.count),
-                                               seed: options.seed &+ UInt64(node) &* 0x1_0000_0001 &+ UInt64(s))
+                let positions = Self.sampledPositions(layer, outputShape: output.shape, sample: s, images: samples.count, options: options)
                 target.positions.append(positions)
                 target.rows += layer.outputRows(output, positions: positions)
                 targets[node] = target
@@ -57,6 +56,13 @@ struct Reconstruction {
         truncated.graph.outputs = outputs.map { Value(name: $0, type: nil) }
         _ = try Pipeline([DeadCodeEliminationPass()]).run(on: &truncated, context: PassContext(opsetVersion: model.defaultOpsetVersion))
         return try Session(model: truncated, options: SessionOptions(threads: threads))
+    }
+
+    /// The output positions of `layer` sampled on calibration sample `sample`: the same for the
+    /// same layer, sample and seed, whoever asks.
+    static func sampledPositions(_ layer: ConsumerLayer, outputShape: [Int], sample: Int, images: Int, options: PruneOptions) -> [Int] {
+        positions(count: layer.rowCount(outputShape: outputShape), take: options.samples(features: layer.features + 1, images: images),
+                  seed: options.seed &+ UInt64(layer.index) &* 0x1_0000_0001 &+ UInt64(sample))
     }
 
     /// `take` distinct positions of `count`, seeded, ascending.
