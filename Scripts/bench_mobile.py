@@ -20,7 +20,7 @@ bench-output/resnet50.onnx). For each model it measures:
         every variant as loaded by default (each blob's CRC-32 checked at load), and the
         uncompressed ones also with `--defer-checksums` when convert has it ("deferred": the
         checks run after the run, as an app loading in O(graph) time does); and for fp32 the
-        `reloadMs` of `convert run --repeat N` (the median of N further loads in one process);
+        `reloadMs` of `convert run --reload N` (the median of N further loads in one process);
       onnxruntime: `ort.InferenceSession(path, ort.SessionOptions(), providers=["CPUExecutionProvider"])`
         with default options (ORT_ENABLE_ALL, default threads, as users run it), timed in a child
         process: the first creation in the process (which also pays onnxruntime's one-time
@@ -224,9 +224,9 @@ def pare_load(convert, path, flags=()):
 
 
 def pare_reload(convert, path, count, flags=()):
-    """reloadMs of one `convert run --repeat COUNT` process: the median of COUNT loads after the
+    """reloadMs of one `convert run --reload COUNT` process: the median of COUNT loads after the
     first in the same process (warm, as onnxruntime's repeated session creations are)."""
-    _, stdout, _, _, _ = run_child([convert, "run", path, "--random-inputs", "--json", "--repeat", str(count), *flags])
+    _, stdout, _, _, _ = run_child([convert, "run", path, "--random-inputs", "--json", "--reload", str(count), *flags])
     return json.loads(stdout).get("reloadMs")
 
 
@@ -394,7 +394,7 @@ def main():
             + [f"{m['ortSessionMs'] / m['pareReloadMs'][label]:.1f}" for label in reloaded] for n, m in models.items()]
     print_table(f"onnxruntime session creation (ms): InferenceSession(file, SessionOptions(), CPUExecutionProvider), median of"
                 f" {loads} creations in one\nprocess after its first; 1st: the first creation in the process (it also sets up"
-                f" onnxruntime). Pare reload: reloadMs of `convert run --repeat {loads}`\n(median of {loads} loads after the first in"
+                f" onnxruntime). Pare reload: reloadMs of `convert run --reload {loads}`\n(median of {loads} loads after the first in"
                 f" one process). Ratios ort/pare: 1st/1st = first in a process on both sides; reload = repeated on both sides",
                 header, rows)
 

@@ -35,7 +35,17 @@ enum ConvFusion {
         }
         let graphOutputs = Set(graph.outputs.map(\.name))
         // Shapes (symbolic where inputs are) decide whether a residual operand matches the output.
-        let types = try? ShapeInference.infer(graph, opsetVersion: opsetVersion)
+        // They are inferred at the first residual candidate, on the graph as it was before any
+        // rewrite (a copy, shared until then): inference is most of a small model's load time,
+        // and models without residual Adds never need it.
+        let original = graph
+        var inferred: InferredTypes??
+        func types() -> InferredTypes? {
+            if let inferred { return inferred }
+            let result = try? ShapeInference.infer(original, opsetVersion: opsetVersion)
+            inferred = .some(result)
+            return result
+        }
         var usedNames = Set(graph.initializers.map(\.name))
         for node in graph.nodes { usedNames.formUnion(node.outputs) }
         usedNames.formUnion(graph.inputs.map(\.name))
@@ -99,7 +109,8 @@ enum ConvFusion {
                 label.append("BatchNormalization")
                 current = graph.nodes[b].outputs[0]
             }
-            if let a = soleReader(of: current), let types, let other = residual(graph.nodes[a], input: current, types: types),
+            if let a = soleReader(of: current), isResidualCandidate(graph.nodes[a], input: current), let types = types(),
+               let other = residual(graph.nodes[a], input: current, types: types),
                constants[other] == nil {
                 removed.insert(a)
                 label.append("Add")
@@ -162,6 +173,11 @@ enum ConvFusion {
         let scale = (0..<channels).map { Double(gamma[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
         let shift = (0..<channels).map { Double(beta[$0]) - Double(mean[$0]) * scale[$0] }
         return (scale, shift)
+    }
+
+    /// True for a two-input Add reading `input`: the nodes worth inferring shapes for.
+    private static func isResidualCandidate(_ node: Node, input: String) -> Bool {
+        node.opType == "Add" && node.isDefaultDomain && node.inputs.count == 2 && node.outputs.count == 1 && node.inputs.contains(input)
     }
 
     /// The other operand of an Add reading `input`, when it has exactly the type of `input`

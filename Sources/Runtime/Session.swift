@@ -9,7 +9,7 @@ public struct SessionOptions: Sendable {
     /// ConvFusion). Off, every node runs as its own kernel.
     public var fusesConvolutions: Bool
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, fusesConvolutions: Bool = true) {
+    public init(threads: Int = Parallel.availableCores, fusesConvolutions: Bool = true) {
         self.threads = max(1, threads)
         self.fusesConvolutions = fusesConvolutions
     }

@@ -14,10 +14,8 @@ enum ModelInput {
 
     /// The model, and for a `.pare` file also what its header and tables say.
     static func loadFile(_ path: String, options: PareReadOptions = .init()) throws -> (model: Model, pare: PareFile?) {
+        // A missing file is reported by the reader ("path: no such file").
         let url = URL(fileURLWithPath: path)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw CLIError("\(path): no such file")
-        }
         if PareFormat.isPareFile(url) {
             let file = try PareFormat.read(contentsOf: url, options: options)
             return (file.model, file)

@@ -17,8 +17,9 @@ struct RunCommand: ParsableCommand {
             np.load reads; without it each output's type, shape, min, max and mean are printed.
             --repeat N runs the model once to warm up, then N times, and prints on stderr:
               load: 4.56 ms (open to ready to run)
-              reload: median 1.23 ms over N more loads in this process
               latency: min 12.34 ms, median 13.45 ms over N runs
+            --reload N also loads the model N more times in this process, once the runs are done             and their session released (so peak memory stays one model's), and prints:
+              reload: median 1.23 ms over N more loads in this process
             --profile times every node (over the --repeat runs, else one run after the warm-up) and \
             prints the time per op and the slowest nodes; fused nodes show as "Conv+Relu".
             """)
@@ -37,6 +38,10 @@ struct RunCommand: ParsableCommand {
         "Time N runs after one warm-up run; the latency line goes to stderr.", valueName: "N"))
     var repeatCount: Int?
 
+    @Option(name: .customLong("reload"), help: ArgumentHelp(
+        "Also time N more loads of the model in this process (warm: libraries and page cache are).", valueName: "N"))
+    var reloadCount: Int?
+
     @Flag(help: "Time every node and print the time per op and the slowest nodes.")
     var profile = false
 
@@ -49,6 +54,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if let repeatCount, repeatCount < 1 { throw ValidationError("--repeat must be at least 1") }
+        if let reloadCount, reloadCount < 1 { throw ValidationError("--reload must be at least 1") }
     }
 
     struct Latency: Encodable {
@@ -65,18 +71,53 @@ struct RunCommand: ParsableCommand {
         var threads: Int
         /// Milliseconds from opening the file to a session ready to run.
         var loadMs: Double
-        /// With --repeat: the median time of as many further loads in the same process.
+        /// With --reload N: the median time of N further loads in the same process.
         var reloadMs: Double?
         var latency: Latency?
         var profile: RunProfile?
     }
 
     func run() throws {
+        var summary = try runModel()
+        if let reloadCount {
+            // Loads after the first are warm: the process, its libraries and the page cache are.
+            // The first session is gone by now, so the peak memory stays one model's.
+            var reloads: [Double] = []
+            for _ in 0..<reloadCount { reloads.append(try openSession().milliseconds) }
+            let median = Self.minimumAndMedian(reloads).median
+            summary.reloadMs = median
+            FileHandle.standardError.write(Data(String(format: "reload: median %.2f ms over %d more loads in this process\n",
+                                                       median, reloadCount).utf8))
+        }
+        if json {
+            try JSONOutput.print(summary)
+            return
+        }
+        if let runProfile = summary.profile { print(runProfile.text() + "\n") }
+        if let outputs {
+            let size = (try? FileManager.default.attributesOfItem(atPath: outputs)[.size] as? Int) ?? 0
+            let list = summary.outputs.map { "\($0.name) \(Format.type($0.elementType, $0.shape))" }.joined(separator: ", ")
+            print("wrote \(outputs) (\(Format.bytes(size))): \(list)")
+            return
+        }
+        print(Format.table(
+            ["output", "type", "min", "max", "mean"],
+            summary.outputs.map { stats in
+                [stats.name, Format.type(stats.elementType, stats.shape),
+                 stats.min.map(Format.value) ?? "-", stats.max.map(Format.value) ?? "-", stats.mean.map(Format.value) ?? "-"]
+            }))
+        for stats in summary.outputs where stats.nonFinite > 0 {
+            Stderr.note("output '\(stats.name)' has \(stats.nonFinite) NaN or infinite elements (left out of min/max/mean)")
+        }
+    }
+
+    /// Loads the model, runs it (and the --repeat runs), writes --outputs, and summarizes; the
+    /// session lives only as long as this call.
+    private func runModel() throws -> Summary {
         let (session, pareFile, loadMs) = try openSession()
         let feeds = try data.feeds(for: session.model.graph)
         var results = try session.run(feeds)
         var latency: Latency?
-        var reloadMs: Double?
         var nodeTimings: [[NodeTiming]] = []
         func timedRun() throws -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -94,49 +135,25 @@ struct RunCommand: ParsableCommand {
             for _ in 0..<repeatCount { times.append(try timedRun()) }
             let (minimum, median) = Self.minimumAndMedian(times)
             latency = Latency(runs: repeatCount, minMs: minimum, medianMs: median)
-            // Loads after the first are warm: the process, its libraries and the page cache are.
-            var reloads: [Double] = []
-            for _ in 0..<repeatCount { reloads.append(try openSession().milliseconds) }
-            reloadMs = Self.minimumAndMedian(reloads).median
             FileHandle.standardError.write(Data(String(
-                format: "load: %.2f ms (open to ready to run)\nreload: median %.2f ms over %d more loads in this process\nlatency: min %.2f ms, median %.2f ms over %d runs\n",
-                loadMs, reloadMs!, repeatCount, minimum, median, repeatCount).utf8))
+                format: "load: %.2f ms (open to ready to run)\nlatency: min %.2f ms, median %.2f ms over %d runs\n",
+                loadMs, minimum, median, repeatCount).utf8))
         }
         if profile && repeatCount == nil { _ = try timedRun() }
         try pareFile?.verifyTensorData()
-        let runProfile = profile ? RunProfile(nodeTimings) : nil
         let names = session.outputs.map(\.name)
         if let outputs {
             let tensors = names.compactMap { name in results[name].map { $0.tensor(name: name) } }
             try NPZ.write(tensors, to: URL(fileURLWithPath: outputs))
         }
-        let outputStats = names.compactMap { name in results[name].map { Compare.statistics($0, name: name) } }
-        if json {
-            let inputStats = session.inputs.compactMap { value in feeds[value.name].map { Compare.statistics($0, name: value.name) } }
-            try JSONOutput.print(Summary(
-                model: model, inputs: inputStats, outputs: outputStats, outputsFile: outputs,
-                threads: session.options.threads, loadMs: loadMs, reloadMs: reloadMs, latency: latency, profile: runProfile))
-            return
-        }
-        if let runProfile { print(runProfile.text() + "\n") }
-        if let outputs {
-            let size = (try? FileManager.default.attributesOfItem(atPath: outputs)[.size] as? Int) ?? 0
-            let list = outputStats.map { "\($0.name) \(Format.type($0.elementType, $0.shape))" }.joined(separator: ", ")
-            print("wrote \(outputs) (\(Format.bytes(size))): \(list)")
-            return
-        }
-        print(Format.table(
-            ["output", "type", "min", "max", "mean"],
-            outputStats.map { stats in
-                [stats.name, Format.type(stats.elementType, stats.shape),
-                 stats.min.map(Format.value) ?? "-", stats.max.map(Format.value) ?? "-", stats.mean.map(Format.value) ?? "-"]
-            }))
-        for stats in outputStats where stats.nonFinite > 0 {
-            Stderr.note("output '\(stats.name)' has \(stats.nonFinite) NaN or infinite elements (left out of min/max/mean)")
-        }
+        return Summary(
+            model: model,
+            inputs: session.inputs.compactMap { value in feeds[value.name].map { Compare.statistics($0, name: value.name) } },
+            outputs: names.compactMap { name in results[name].map { Compare.statistics($0, name: name) } },
+            outputsFile: outputs, threads: session.options.threads, loadMs: loadMs, reloadMs: nil, latency: latency,
+            profile: profile ? RunProfile(nodeTimings) : nil)
     }
 
-    /// The model file opened into a session ready to run, and how long that took (the load time).
     private func openSession() throws -> (session: Session, pare: PareFile?, milliseconds: Double) {
         let start = DispatchTime.now().uptimeNanoseconds
         let (loaded, pare) = try ModelInput.loadFile(model, options: PareReadOptions(verifiesTensorData: !deferChecksums))

@@ -93,6 +93,18 @@ struct RunVerifyTests {
         #expect(pattern.firstMatch(in: String(line), range: NSRange(line.startIndex..., in: line)) != nil, "\(line)")
     }
 
+    @Test("--reload times further loads in the process, on stderr and as reloadMs in --json; 0 is refused")
+    func reloadTimesLoads() throws {
+        let text = try CLI.run(["run", CLI.sample("resnet_mini.onnx"), "--random-inputs", "--reload", "2"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stderr.contains("reload: median ") && text.stderr.contains(" ms over 2 more loads in this process"), "\(text.stderr)")
+        let json = try CLI.run(["run", CLI.sample("resnet_mini.onnx"), "--random-inputs", "--reload", "2", "--json"])
+        let summary = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((summary["reloadMs"] as? Double ?? 0) > 0 && (summary["loadMs"] as? Double ?? 0) > 0, "\(json.stdout)")
+        let zero = try CLI.run(["run", CLI.sample("resnet_mini.onnx"), "--random-inputs", "--reload", "0"])
+        #expect(zero.status != 0 && zero.stderr.contains("--reload must be at least 1"), "\(zero.stderr)")
+    }
+
     @Test("--profile prints time per op with fused convs, and every node in --json; --no-fusion runs them apart")
     func profile() throws {
         let text = try CLI.run(["run", CLI.sample("resnet_mini.onnx"), "--random-inputs", "--profile", "--threads", "1"])

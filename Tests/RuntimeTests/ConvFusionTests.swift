@@ -119,7 +119,36 @@ import Testing
         let shape = [1, 4, 8, 8]
         let result = try compare(b.model(inputs: [("x", shape)], outputs: ["y"]), feeds: ["x": input(shape)])
         #expect(result.labels == ["Conv+\(op)"])
-        #expect(result.error < 1e-6, "relative error \(result.error)")
+        #expect(result.error == 0, "relative error \(result.error)")
+    }
+
+    @Test("the vectorized epilogue equals the standalone kernels bit for bit, NaN, ±0, infinities and a partial last vector included",
+          arguments: [
+              ("Relu", [Attribute]()), ("LeakyRelu", [Attribute("alpha", .float(0.2))]), ("HardSigmoid", []), ("HardSwish", []),
+              ("Sigmoid", []), ("Tanh", []), ("Clip", []),
+          ])
+    func epilogueIsExact(op: String, attributes: [Attribute]) throws {
+        // An identity 1×1 conv passes the input through exactly, so the activation sees each special value.
+        var b = Builder()
+        b.initializers.append(NDArray(shape: [1, 1, 1, 1], floats: [1]).tensor(name: "w"))
+        b.initializers.append(NDArray(shape: [1], floats: [0.25]).tensor(name: "bias"))
+        b.node("Conv", ["x", "w", "bias"], "c")
+        var inputs = ["c"]
+        if op == "Clip" {
+            b.initializers.append(NDArray(shape: [], floats: [-0.25]).tensor(name: "lo"))
+            b.initializers.append(NDArray(shape: [], floats: [6]).tensor(name: "hi"))
+            inputs += ["lo", "hi"]
+        }
+        b.node(op, inputs, "y", attributes: attributes)
+        let specials: [Float] = [.nan, -0.25, 0, -0.5, 5.75, 6, 7, -.infinity, .infinity, -3, 3, 2.75, -2.75, 0.1, -1e-30, 1e-30, 40, -40, 0.5]
+        let shape = [1, 1, 1, specials.count]  // 19 elements: two full vectors and three left over
+        let model = b.model(inputs: [("x", shape)], outputs: ["y"])
+        let feeds = ["x": NDArray(shape: shape, floats: specials)]
+        let (fused, timings) = try Session(model: model).profile(feeds)
+        let plain = try Session(model: model, options: SessionOptions(fusesConvolutions: false)).run(feeds)
+        #expect(timings.map(\.operation) == ["Conv+\(op)"])
+        let a = try #require(fused["y"]).floats, e = try #require(plain["y"]).floats
+        #expect(a.map(\.bitPattern) == e.map(\.bitPattern), "\(op): fused \(a) against \(e)")
     }
 
     @Test("Clip with opset-6 attribute bounds fuses")

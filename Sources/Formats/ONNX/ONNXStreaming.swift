@@ -170,11 +170,10 @@ enum ONNXStreaming {
     /// The file at `path`, mapped privately (copy-on-write), as Data that unmaps when released.
     /// Maps the model file at `path`, with errors for a missing file or a folder.
     static func mapModelFile(_ path: String) throws(FormatError) -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw FormatError(source: path, "no such file")
-        }
-        guard !isDirectory.boolValue else { throw FormatError(source: path, "is a folder, not a model file") }
+        // stat rather than FileManager: its first use costs more than loading a small model.
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw FormatError(source: path, "no such file") }
+        guard info.st_mode & S_IFMT != S_IFDIR else { throw FormatError(source: path, "is a folder, not a model file") }
         return try mapFile(path)
     }
 

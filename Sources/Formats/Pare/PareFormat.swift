@@ -12,10 +12,13 @@ public enum PareFormat {
 
     /// True when the file at `url` starts with the `.pare` magic bytes (whatever its extension).
     public static func isPareFile(_ url: URL) -> Bool {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: PareLayout.magic.count)) ?? nil
-        return hasMagic(head ?? Data())
+        // POSIX reads rather than FileHandle, whose first use costs more than loading a small model.
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: PareLayout.magic.count)
+        let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        return count == head.count && hasMagic(Data(head))
     }
 
     /// Maps the file at `url` and decodes it. Uncompressed tensors are views of the mapping (no

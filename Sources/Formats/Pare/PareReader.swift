@@ -114,7 +114,10 @@ struct PareDecoder {
 
         // The section table: in bounds, not overlapping, each known kind once.
         var sections: [PareSection] = []
-        var ranges: [PareLayout.Section: Range<Int>] = [:]
+        // By the kind's position in allCases: an array, not a dictionary keyed by the enum, whose
+        // first use in a process costs a runtime conformance lookup (tens of microseconds).
+        var ranges = [Range<Int>?](repeating: nil, count: PareLayout.Section.allCases.count)
+        func slot(_ kind: PareLayout.Section) -> Int { PareLayout.Section.allCases.firstIndex(of: kind)! }
         var covered: [Range<Int>] = [0..<tableEnd]
         var table = PareByteSource(UnsafeRawBufferPointer(rebasing: bytes[PareLayout.headerSize..<tableEnd]), source: source, context: "section table")
         for _ in 0..<count {
@@ -135,8 +138,8 @@ struct PareDecoder {
                 throw fail("section \(tag) is required but unknown to this reader (format \(PareLayout.majorVersion).\(PareLayout.minorVersion); the file is \(major).\(minor))")
             }
             if let known {
-                guard ranges[known] == nil else { throw fail("section \(tag) appears twice") }
-                ranges[known] = range
+                guard ranges[slot(known)] == nil else { throw fail("section \(tag) appears twice") }
+                ranges[slot(known)] = range
             }
             // Every section but DATA carries a CRC; DATA's blobs carry their own.
             if known != .data {
@@ -145,21 +148,21 @@ struct PareDecoder {
             }
             sections.append(PareSection(kind: tag, offset: range.lowerBound, length: range.count, known: known != nil))
         }
-        for kind in PareLayout.Section.allCases where ranges[kind] == nil {
+        for kind in PareLayout.Section.allCases where ranges[slot(kind)] == nil {
             throw fail("section \(kind.tag) is missing")
         }
-        let data = ranges[.data]!
+        let data = ranges[slot(.data)]!
         guard data.lowerBound % PareLayout.alignment == 0 else {
             throw fail("section DATA starts at \(data.lowerBound), not a multiple of \(PareLayout.alignment)")
         }
 
-        strings = try decodeStrings(ranges[.strings]!)
-        var blobs = try decodeTensors(ranges[.tensors]!, data: data)
+        strings = try decodeStrings(ranges[slot(.strings)]!)
+        var blobs = try decodeTensors(ranges[slot(.tensors)]!, data: data)
         covered.removeAll { $0 == data }
         blobs.append(contentsOf: covered)
         try checkPaddingIsZero(covered: blobs)
-        var model = try decodeGraph(ranges[.graph]!)
-        try decodeMetadata(ranges[.metadata]!, into: &model)
+        var model = try decodeGraph(ranges[slot(.graph)]!)
+        try decodeMetadata(ranges[slot(.metadata)]!, into: &model)
         do {
             try model.graph.validate()
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import Graph
+import Runtime
 
 /// A floating-point constant widened to Double for folding arithmetic, which goes back to its
 /// own element type when stored (so a float16 weight stays float16).
@@ -72,7 +73,7 @@ enum WeightScaling {
               let byteCount = elementType.byteCount(forElements: count), data.count == byteCount else { return false }
         let runs = factors.count
         // Runs split over the cores: a large model's weights are mostly this loop.
-        let chunks = count < 1 << 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
+        let chunks = count < 1 << 16 ? 1 : Parallel.availableCores * 4
         data.withUnsafeMutableBytes { raw in
             let bytes = UnsafeSendable(raw)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in

@@ -7,7 +7,8 @@ import Graph
 /// every other conv copies receptive fields into columns (im2col) and multiplies each group's
 /// weights with them through BLAS. Products run in blocks of output columns (for im2col, rows of
 /// output, so the column scratch stays small and in cache), spread over the session's threads.
-/// The bias is written into each block first and accumulated onto, so it costs no extra pass.
+/// A float32 product's bias is added in the same vectorized pass as the fused epilogue (see
+/// ConvFinish), while the block is in cache.
 struct ConvKernel: Kernel {
     let opsetVersion: Int64
     let group: Int
@@ -156,12 +157,15 @@ struct ConvProblem {
         }
         BLASThreading.useCallerThreadOnly()
         let depth = cinPerGroup * g.kernelSize
-        let beta: Double = bias == nil ? 0 : 1
+        // A float32 product starts from zero, and its bias, residual and activation are added in
+        // one vectorized pass over each block while it is in cache; other types start from the bias.
+        let finish = finish ?? (T.self == Float.self && bias != nil ? ConvFinish.biasOnly : nil)
+        let biasFirst = finish == nil && bias != nil
+        let beta: Double = biasFirst ? 1 : 0
         let width = g.output[2]
         // Work splits into blocks of output columns (a block of output rows for im2col), one
         // product each per image and group. Blocks run in parallel, each a single-threaded BLAS
-        // call on memory no other block touches; the bias is written into the block just
-        // before its product accumulates onto it, while the block is in cache.
+        // call on memory no other block touches; the block is finished right after its product.
         let pointwise = g.isPointwise
         let (blockSize, blocks) = pointwise
             ? Self.split(outputSize, preferred: depth < Self.shallowDepth ? Self.shallowColumns(coutPerGroup) : outputSize,
@@ -176,7 +180,7 @@ struct ConvProblem {
             let start = b * columnsPerBlock, count = min(columnsPerBlock, outputSize - start)
             let groupInput = x + (n * inputChannels + gi * cinPerGroup) * inputSize
             let groupOutput = y + (n * outputChannels + gi * coutPerGroup) * outputSize + start
-            if let bias {
+            if biasFirst, let bias {
                 for c in 0..<coutPerGroup { (groupOutput + c * outputSize).update(repeating: bias[gi * coutPerGroup + c], count: count) }
             }
             var source = groupInput + start, sourceStride = inputSize
@@ -189,7 +193,9 @@ struct ConvProblem {
                            b: source, ldb: sourceStride, beta: beta, c: groupOutput, ldc: outputSize)
             if let finish {
                 let first = (n * outputChannels + gi * coutPerGroup) * outputSize + start
-                for c in 0..<coutPerGroup { finish.apply(y, offset: first + c * outputSize, count: count) }
+                for c in 0..<coutPerGroup {
+                    finish.apply(y, offset: first + c * outputSize, count: count, bias: bias?[gi * coutPerGroup + c])
+                }
             }
         }
         let scratchSize = pointwise ? 0 : depth * columnsPerBlock

@@ -24,44 +24,83 @@ struct ConvEpilogue: Sendable, Hashable {
     func bound(summand: UnsafePointer<Float>?) -> ConvFinish { ConvFinish(activation: activation, summand: summand) }
 }
 
-/// A conv epilogue for one run: `apply` finishes a range of the output.
+/// A conv epilogue for one run: `apply` finishes a range of the output in one vectorized pass.
 struct ConvFinish {
     let activation: ConvEpilogue.Activation?
     /// The tensor added to the output (same shape and layout), when fused.
     let summand: UnsafePointer<Float>?
 
-    /// Finishes output elements `offset..<offset + count` of `y`.
+    /// Only adds a bias (an unfused float32 conv's finish).
+    static var biasOnly: ConvFinish { ConvFinish(activation: nil, summand: nil) }
+
+    /// Finishes output elements `offset..<offset + count` of `y`: adds `bias` (one output
+    /// channel's, when the product did not start from it), then the summand, then applies the
+    /// activation. Each step is the standalone kernel's own lane-wise function, so the result is
+    /// exactly what the unfused nodes compute.
     @inline(__always)
-    func apply(_ y: UnsafeMutablePointer<Float>, offset: Int, count: Int) {
-        let p = y + offset
-        if let summand {
-            let s = summand + offset
-            for i in 0..<count { p[i] += s[i] }
-        }
-        guard let activation else { return }
+    func apply(_ y: UnsafeMutablePointer<Float>, offset: Int, count: Int, bias: Float? = nil) {
+        guard let activation else { return pass(y, offset, count, bias) { $0 } }
         switch activation {
-        case .relu: map(p, count, NumericUnary<ReluOp, FloatArithmetic>(op: ReluOp()))
-        case .leakyRelu(let alpha): map(p, count, RealUnary<LeakyReluOp, FloatArithmetic>(op: LeakyReluOp(alpha: alpha)))
+        case .relu: pass(y, offset, count, bias) { ReluOp.apply($0) }
+        case .leakyRelu(let alpha): pass(y, offset, count, bias) { LeakyReluOp(alpha: alpha).apply($0) }
         case .clip(let lower, let upper):
-            if let lower { for i in 0..<count { p[i] = FloatArithmetic.maximum(p[i], lower) } }
-            if let upper { for i in 0..<count { p[i] = FloatArithmetic.minimum(p[i], upper) } }
-        case .hardSigmoid(let alpha, let beta): map(p, count, RealUnary<HardSigmoidOp, FloatArithmetic>(op: HardSigmoidOp(alpha: alpha, beta: beta)))
-        case .hardSwish: map(p, count, RealUnary<HardSwishOp, FloatArithmetic>(op: HardSwishOp()))
-        case .sigmoid: map(p, count, RealUnary<SigmoidOp, FloatArithmetic>(op: SigmoidOp()))
-        case .tanh: map(p, count, RealUnary<TanhOp, FloatArithmetic>(op: TanhOp()))
+            // A missing bound clamps to infinity, which leaves every value as it is.
+            let lo = lower ?? -.infinity, hi = upper ?? .infinity
+            pass(y, offset, count, bias) { ClipKernel.clamp($0, lower: lo, upper: hi) }
+        case .hardSigmoid(let alpha, let beta): pass(y, offset, count, bias) { HardSigmoidOp(alpha: alpha, beta: beta).apply($0) }
+        case .hardSwish: pass(y, offset, count, bias) { HardSwishOp.apply($0) }
+        case .sigmoid: pass(y, offset, count, bias) { Self.lanes($0, SigmoidOp()) }
+        case .tanh: pass(y, offset, count, bias) { Self.lanes($0, TanhOp()) }
         }
     }
 
     /// Finishes output elements `offset..<offset + count` of a generic conv's output, which is
     /// float32 whenever an epilogue exists (fusion requires float32 weights).
     @inline(__always)
-    func apply<T>(_ y: UnsafeMutablePointer<T>, offset: Int, count: Int) {
+    func apply<T>(_ y: UnsafeMutablePointer<T>, offset: Int, count: Int, bias: T? = nil) {
         precondition(T.self == Float.self, "conv epilogues run on float32 outputs only")
-        apply(UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), offset: offset, count: count)
+        apply(UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), offset: offset, count: count,
+              bias: bias.map { unsafeBitCast($0, to: Float.self) })
     }
 
+    typealias Vector = SIMD8<Float>
+
+    /// y = f(y + bias + summand) over the range, eight elements at a time; the last few go
+    /// through a zero-filled vector so `f` is the only definition of the function.
     @inline(__always)
-    private func map<F: UnaryFunction>(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ f: F) where F.Input == Float, F.Output == Float {
-        for i in 0..<count { p[i] = f(p[i]) }
+    private func pass(_ y: UnsafeMutablePointer<Float>, _ offset: Int, _ count: Int, _ bias: Float?, _ f: (Vector) -> Vector) {
+        let p = y + offset, s = summand.map { $0 + offset }
+        @inline(__always) func finish(_ v: Vector, at i: Int) -> Vector {
+            var v = v
+            if let bias { v += Vector(repeating: bias) }
+            if let s { v += UnsafeRawPointer(s + i).loadUnaligned(as: Vector.self) }
+            return f(v)
+        }
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: Vector.self)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: finish(v, at: i), as: Vector.self)
+            i += 8
+        }
+        guard i < count else { return }
+        let rest = count - i
+        var v = Vector(repeating: 0)
+        for lane in 0..<rest { v[lane] = p[i + lane] }
+        if let bias { v += Vector(repeating: bias) }
+        if let s {
+            var z = Vector(repeating: 0)
+            for lane in 0..<rest { z[lane] = s[i + lane] }
+            v += z
+        }
+        let r = f(v)
+        for lane in 0..<rest { p[i + lane] = r[lane] }
+    }
+
+    /// A scalar op applied lane by lane (the transcendental activations call libm).
+    @inline(__always)
+    private static func lanes<Op: RealUnaryOp>(_ v: Vector, _ op: Op) -> Vector {
+        var r = v
+        for lane in 0..<Vector.scalarCount { r[lane] = op.apply(v[lane], FloatArithmetic.self) }
+        return r
     }
 }

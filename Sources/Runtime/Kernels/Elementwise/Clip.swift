@@ -15,6 +15,13 @@ struct ClipKernel: Kernel {
         return ClipKernel(lowerAttribute: nil, upperAttribute: nil)
     }
 
+    /// minimum(maximum(x, lower), upper) on eight float32 lanes, exactly as the scalar loop
+    /// (a NaN stays NaN; an infinite bound changes nothing).
+    @inline(__always) static func clamp(_ x: SIMD8<Float>, lower: Float, upper: Float) -> SIMD8<Float> {
+        let raised = x.replacing(with: lower, where: x .<= lower)
+        return raised.replacing(with: upper, where: raised .>= upper)
+    }
+
     private struct Clamp: ArithmeticVisitor {
         let x: NDArray, lower: NDArray?, upper: NDArray?, lowerAttribute: Float?, upperAttribute: Float?
         let out: NDArray, threads: Int
