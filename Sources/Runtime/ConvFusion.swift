@@ -206,16 +206,20 @@ enum ConvFusion {
         case "Sigmoid": return .sigmoid
         case "Tanh": return .tanh
         case "Clip":
-            if opsetVersion < 11 { return .clip(lower: node.float("min"), upper: node.float("max")) }
-            var bounds: [Float?] = []
-            for i in 1...2 {
-                guard let name = node.input(i) else {
-                    bounds.append(nil)
-                    continue
+            var bounds: [Float?] = [node.float("min"), node.float("max")]
+            if opsetVersion >= 11 {
+                bounds = []
+                for i in 1...2 {
+                    guard let name = node.input(i) else {
+                        bounds.append(nil)
+                        continue
+                    }
+                    guard let value = floats(name), value.count == 1 else { return nil }
+                    bounds.append(value[0])
                 }
-                guard let value = floats(name), value.count == 1 else { return nil }
-                bounds.append(value[0])
             }
+            // A NaN bound makes every output NaN, which the vector clamp does not reproduce.
+            if bounds.contains(where: { $0?.isNaN == true }) { return nil }
             return .clip(lower: bounds[0], upper: bounds[1])
         default: return nil
         }

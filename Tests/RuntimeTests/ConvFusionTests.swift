@@ -162,6 +162,19 @@ import Testing
         #expect(result.error == 0)
     }
 
+    @Test("a Clip with a NaN bound stays unfused and gives NaN everywhere")
+    func clipWithNaNBoundStaysUnfused() throws {
+        var b = Builder()
+        b.conv("x", "c", cin: 3, cout: 5, kernel: [1, 1])
+        b.initializers.append(NDArray(shape: [], floats: [.nan]).tensor(name: "lo"))
+        b.node("Clip", ["c", "lo"], "y")
+        let shape = [1, 3, 4, 4]
+        let model = b.model(inputs: [("x", shape)], outputs: ["y"])
+        let (outputs, timings) = try Session(model: model).profile(["x": input(shape)])
+        #expect(timings.map(\.operation) == ["Conv", "Clip"])
+        #expect(try #require(outputs["y"]).floats.allSatisfy(\.isNaN))
+    }
+
     @Test("values read twice or returned by the graph stay unfused")
     func leavesSharedValuesAlone() throws {
         var b = Builder()

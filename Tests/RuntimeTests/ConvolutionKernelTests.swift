@@ -162,6 +162,12 @@ struct ReferenceConvolution {
         ConvCase(batch: 2, channels: 3, outputChannels: 6, group: 3, input: [9, 41], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1]),
         ConvCase(channels: 2, outputChannels: 2, group: 2, input: [5, 26], kernel: [3, 3], strides: [2, 2]),
         ConvCase(channels: 3, outputChannels: 3, group: 3, input: [8, 11], kernel: [3, 3], strides: [1, 2], pads: [0, 2, 1, 0], bias: false),
+        // Rows narrower than a vector (MobileNets' 7×7 and 14×14 stages, and 1 or 2 wide): spare
+        // lanes spill into later rows but never into the next plane, which another thread owns.
+        ConvCase(batch: 2, channels: 6, outputChannels: 6, group: 6, input: [7, 7], kernel: [3, 3], pads: [1, 1, 1, 1]),
+        ConvCase(channels: 5, outputChannels: 5, group: 5, input: [14, 14], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1]),
+        ConvCase(batch: 2, channels: 4, outputChannels: 8, group: 4, input: [5, 1], kernel: [3, 3], pads: [1, 1, 1, 1]),
+        ConvCase(channels: 3, outputChannels: 3, group: 3, input: [3, 4], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1]),
         // Winograd F(2×2, 3×3): odd output sizes, batch 2; lopsided padding; several tile blocks.
         ConvCase(batch: 2, channels: 32, outputChannels: 16, input: [13, 11], kernel: [3, 3], pads: [1, 1, 1, 1]),
         ConvCase(channels: 40, outputChannels: 24, input: [10, 9], kernel: [3, 3], pads: [0, 2, 1, 0], bias: false),

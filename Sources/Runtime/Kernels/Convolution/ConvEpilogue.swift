@@ -49,8 +49,8 @@ struct ConvFinish {
             pass(y, offset, count, bias) { ClipKernel.clamp($0, lower: lo, upper: hi) }
         case .hardSigmoid(let alpha, let beta): pass(y, offset, count, bias) { HardSigmoidOp(alpha: alpha, beta: beta).apply($0) }
         case .hardSwish: pass(y, offset, count, bias) { HardSwishOp.apply($0) }
-        case .sigmoid: pass(y, offset, count, bias) { Self.lanes($0, SigmoidOp()) }
-        case .tanh: pass(y, offset, count, bias) { Self.lanes($0, TanhOp()) }
+        case .sigmoid: pass(y, offset, count, bias) { $0.eachLane { SigmoidOp().apply($0, FloatArithmetic.self) } }
+        case .tanh: pass(y, offset, count, bias) { $0.eachLane { TanhOp().apply($0, FloatArithmetic.self) } }
         }
     }
 
@@ -94,13 +94,5 @@ struct ConvFinish {
         }
         let r = f(v)
         for lane in 0..<rest { p[i + lane] = r[lane] }
-    }
-
-    /// A scalar op applied lane by lane (the transcendental activations call libm).
-    @inline(__always)
-    private static func lanes<Op: RealUnaryOp>(_ v: Vector, _ op: Op) -> Vector {
-        var r = v
-        for lane in 0..<Vector.scalarCount { r[lane] = op.apply(v[lane], FloatArithmetic.self) }
-        return r
     }
 }

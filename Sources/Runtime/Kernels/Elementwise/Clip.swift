@@ -1,8 +1,10 @@
 import Graph
 
-/// Clip: min(max(x, lo), hi) — so hi wins when lo > hi, as the spec says. The bounds are
+/// Clip: min(hi, max(lo, x)) — so hi wins when lo > hi, as the spec says. The bounds are
 /// optional scalar inputs from opset 11 on, float attributes `min`/`max` before; integer
-/// tensors are clipped in their own type.
+/// tensors are clipped in their own type. Bounds come first in `maximum`/`minimum`: x is
+/// replaced only when strictly outside them (a NaN x stays NaN, a NaN bound gives NaN), which is
+/// what vector max/min instructions compute, so the loops compile to them.
 struct ClipKernel: Kernel {
     /// The attribute bounds of opsets before 11.
     let lowerAttribute: Float?
@@ -15,11 +17,13 @@ struct ClipKernel: Kernel {
         return ClipKernel(lowerAttribute: nil, upperAttribute: nil)
     }
 
-    /// minimum(maximum(x, lower), upper) on eight float32 lanes, exactly as the scalar loop
-    /// (a NaN stays NaN; an infinite bound changes nothing).
+    /// minimum(upper, maximum(lower, x)) on eight float32 lanes, exactly as the scalar loop for
+    /// non-NaN bounds (a NaN x stays NaN; an infinite bound changes nothing).
     @inline(__always) static func clamp(_ x: SIMD8<Float>, lower: Float, upper: Float) -> SIMD8<Float> {
-        let raised = x.replacing(with: lower, where: x .<= lower)
-        return raised.replacing(with: upper, where: raised .>= upper)
+        x.eachLane { value in
+            let raised = value < lower ? lower : value
+            return raised > upper ? upper : raised
+        }
     }
 
     private struct Clamp: ArithmeticVisitor {
@@ -33,9 +37,9 @@ struct ClipKernel: Kernel {
             // One loop per combination of bounds, with no optional left inside it.
             Parallel.chunks(x.count, threads: threads, grain: elementwiseGrain) { range in
                 switch (lo, hi) {
-                case let (lo?, hi?): for i in range { target[i] = A.minimum(A.maximum(source[i], lo), hi) }
-                case let (lo?, nil): for i in range { target[i] = A.maximum(source[i], lo) }
-                case let (nil, hi?): for i in range { target[i] = A.minimum(source[i], hi) }
+                case let (lo?, hi?): for i in range { target[i] = A.minimum(hi, A.maximum(lo, source[i])) }
+                case let (lo?, nil): for i in range { target[i] = A.maximum(lo, source[i]) }
+                case let (nil, hi?): for i in range { target[i] = A.minimum(hi, source[i]) }
                 case (nil, nil): for i in range { target[i] = source[i] }
                 }
             }

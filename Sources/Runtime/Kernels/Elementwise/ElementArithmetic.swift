@@ -36,6 +36,17 @@ extension ElementArithmetic {
     @inline(__always) static func minimum(_ a: Value, _ b: Value) -> Value { a < b || a != a ? a : b }
 }
 
+extension SIMD8 where Scalar == Float {
+    /// `f` applied to each lane. Spelled lane by lane because LLVM turns a per-lane compare and
+    /// select (Relu, the clamps) into one `maxps`/`minps` per four lanes, where SIMD
+    /// `replacing(with:where:)` becomes a compare and three logic ops without SSE4.1.
+    @inline(__always) func eachLane(_ f: (Float) -> Float) -> Self {
+        var result = self
+        for lane in 0..<Self.scalarCount { result[lane] = f(self[lane]) }
+        return result
+    }
+}
+
 /// Floating-point arithmetic with the math functions of the activation kernels.
 protocol RealArithmetic: ElementArithmetic where Value: BinaryFloatingPoint {
     static func exp(_ x: Value) -> Value

@@ -1,11 +1,13 @@
-/// Relu: max(x, 0), for floats and signed integers.
+/// Relu: max(0, x), for floats and signed integers. The bound comes first so that a NaN stays NaN
+/// and x is kept whenever it is not below 0 (−0 stays −0): exactly what a vector max instruction
+/// computes, so the lane-wise form compiles to one.
 struct ReluOp: NumericUnaryOp {
     @inline(__always) func apply<A: ElementArithmetic>(_ x: A.Value, _ arithmetic: A.Type) -> A.Value {
-        A.maximum(x, A.zero)
+        A.maximum(A.zero, x)
     }
 
-    /// `apply` on eight float32 lanes, exactly: a NaN stays NaN and −0 becomes 0, as `maximum` gives.
-    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: 0, where: x .<= 0) }
+    /// `apply` on eight float32 lanes: 0 only where x < 0 (NaN and −0 stay).
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x.eachLane { ReluOp().apply($0, FloatArithmetic.self) } }
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel { NumericMapKernel(ReluOp()).specialized() }
 }
