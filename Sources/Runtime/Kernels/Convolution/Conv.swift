@@ -174,28 +174,34 @@ struct ConvProblem {
                          threads: threads, minimum: (Self.minimumBlockColumns + width - 1) / width)
         let columnsPerBlock = pointwise ? blockSize : blockSize * width
         let units = batch * group * blocks
-        /// Output columns [start, start + count) of image n, group gi: bias, then the product.
-        func block(_ unit: Int, scratch: UnsafeMutablePointer<T>?, threads: Int) {
+        /// Output columns [start, start + count) of image n, group gi.
+        func place(_ unit: Int) -> (n: Int, gi: Int, start: Int, count: Int) {
             let b = unit % blocks, gi = (unit / blocks) % group, n = unit / (blocks * group)
-            let start = b * columnsPerBlock, count = min(columnsPerBlock, outputSize - start)
+            let start = b * columnsPerBlock
+            return (n, gi, start, min(columnsPerBlock, outputSize - start))
+        }
+        /// The product's right-hand side for a unit and its row stride: the input itself for a
+        /// pointwise conv, else the unit's receptive fields copied into `scratch`.
+        func columns(_ unit: Int, scratch: UnsafeMutablePointer<T>?, threads: Int) -> (UnsafePointer<T>, Int) {
+            let (n, gi, start, count) = place(unit)
             let groupInput = x + (n * inputChannels + gi * cinPerGroup) * inputSize
-            let groupOutput = y + (n * outputChannels + gi * coutPerGroup) * outputSize + start
+            guard let scratch else { return (groupInput + start, inputSize) }
+            im2col(groupInput, channels: cinPerGroup, rows: (start / width)..<((start + count) / width), into: scratch, threads: threads)
+            return (UnsafePointer(scratch), count)
+        }
+        /// Output channels `rows` (within the group) of a unit: bias, product, then the finish
+        /// while the block is in cache.
+        func multiply(_ unit: Int, rows: Range<Int>, source: UnsafePointer<T>, sourceStride: Int) {
+            let (n, gi, start, count) = place(unit)
+            let first = (n * outputChannels + gi * coutPerGroup) * outputSize + start
             if biasFirst, let bias {
-                for c in 0..<coutPerGroup { (groupOutput + c * outputSize).update(repeating: bias[gi * coutPerGroup + c], count: count) }
+                for c in rows { (y + first + c * outputSize).update(repeating: bias[gi * coutPerGroup + c], count: count) }
             }
-            var source = groupInput + start, sourceStride = inputSize
-            if let scratch {
-                im2col(groupInput, channels: cinPerGroup, rows: (start / width)..<((start + count) / width), into: scratch, threads: threads)
-                source = UnsafePointer(scratch)
-                sourceStride = count
-            }
-            T.parallelGemm(threads: threads, m: coutPerGroup, n: count, k: depth, a: w + gi * coutPerGroup * depth, lda: depth,
-                           b: source, ldb: sourceStride, beta: beta, c: groupOutput, ldc: outputSize)
+            T.gemm(transposeA: false, transposeB: false, m: rows.count, n: count, k: depth, alpha: 1,
+                   a: w + (gi * coutPerGroup + rows.lowerBound) * depth, lda: depth, b: source, ldb: sourceStride, beta: beta,
+                   c: y + first + rows.lowerBound * outputSize, ldc: outputSize)
             if let finish {
-                let first = (n * outputChannels + gi * coutPerGroup) * outputSize + start
-                for c in 0..<coutPerGroup {
-                    finish.apply(y, offset: first + c * outputSize, count: count, bias: bias?[gi * coutPerGroup + c])
-                }
+                for c in rows { finish.apply(y, offset: first + c * outputSize, count: count, bias: bias?[gi * coutPerGroup + c]) }
             }
         }
         let scratchSize = pointwise ? 0 : depth * columnsPerBlock
@@ -203,13 +209,24 @@ struct ConvProblem {
             Parallel.chunks(units, threads: threads) { range in
                 let scratch: UnsafeMutablePointer<T>? = pointwise ? nil : .allocate(capacity: scratchSize)
                 defer { scratch?.deallocate() }
-                for unit in range { block(unit, scratch: scratch, threads: 1) }
+                for unit in range {
+                    let (source, stride) = columns(unit, scratch: scratch, threads: 1)
+                    multiply(unit, rows: 0..<coutPerGroup, source: source, sourceStride: stride)
+                }
             }
         } else {
-            // Fewer blocks than threads: each block's im2col and product split across threads.
+            // Fewer blocks than threads: each block's im2col, then its output channels in one
+            // part per thread, each part's product and finish on its own thread.
             let scratch: UnsafeMutablePointer<T>? = pointwise ? nil : .allocate(capacity: scratchSize)
             defer { scratch?.deallocate() }
-            for unit in 0..<units { block(unit, scratch: scratch, threads: threads) }
+            for unit in 0..<units {
+                let (source, stride) = columns(unit, scratch: scratch, threads: threads)
+                let parts = max(1, min(threads, coutPerGroup * place(unit).count * depth / BLASThreading.minimumWorkPerThread))
+                let size = (coutPerGroup + parts - 1) / parts
+                Parallel.forEach((coutPerGroup + size - 1) / size, threads: parts) { part in
+                    multiply(unit, rows: (part * size)..<min(coutPerGroup, (part + 1) * size), source: source, sourceStride: stride)
+                }
+            }
         }
     }
 
