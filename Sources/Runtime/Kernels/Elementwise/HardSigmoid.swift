@@ -12,7 +12,8 @@ struct HardSigmoidOp: RealUnaryOp {
 
     /// maximum(0, minimum(1, t)) lane by lane, as the scalar `maximum`/`minimum` pick.
     @inline(__always) static func unitClamp(_ t: SIMD8<Float>) -> SIMD8<Float> {
-        t.eachLane { FloatArithmetic.maximum(0, FloatArithmetic.minimum(1, $0)) }
+        let upper = t.replacing(with: 1, where: t .> 1)
+        return upper.replacing(with: 0, where: upper .< 0)
     }
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {

@@ -7,7 +7,7 @@ struct LeakyReluOp: RealUnaryOp {
     }
 
     /// `apply` on eight float32 lanes, exactly.
-    @inline(__always) func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x.eachLane { apply($0, FloatArithmetic.self) } }
+    @inline(__always) func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: alpha * x, where: x .< 0) }
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
         RealMapKernel(LeakyReluOp(alpha: context.node.float("alpha") ?? 0.01)).specialized()
