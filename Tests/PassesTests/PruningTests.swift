@@ -17,6 +17,13 @@ import Testing
         groups.first { $0.producers.contains { $0.hasPrefix(node + " ") } }
     }
 
+    /// The model pruned at the default ratio by filter L1 norm (no calibration data needed).
+    func prunedByL1(_ model: Model) throws -> Model {
+        var options = PruneOptions(threads: 1)
+        options.method = .l1
+        return try ChannelPruner.prune(model, calibration: CalibrationSet(samples: []), options: options).0
+    }
+
     func inputs(_ name: String) throws -> [String: NDArray] {
         var result: [String: NDArray] = [:]
         for tensor in try NPZ.read(contentsOf: Samples.url("\(name).inputs.npz")) { result[tensor.name] = try NDArray(tensor) }
@@ -92,9 +99,7 @@ import Testing
         let cut = try #require(group(groups, producedBy: wide))
         #expect(!cut.isPrunable && cut.blockers.contains { $0.contains("cuts through the channels of one layer") })
 
-        var options = PruneOptions(threads: 1)
-        options.method = .l1
-        let (pruned, _) = try ChannelPruner.prune(model, calibration: CalibrationSet(samples: []), options: options)
+        let pruned = try prunedByL1(model)
         let split = try #require(pruned.graph.nodes.first { $0.name == "split" })
         #expect(pruned.graph.initializer(named: split.inputs[1])?.int64Values() == [2, 3])
         let feeds = ["x": NDArray(shape: [1, 3, 8, 8], floats: Array(repeating: 1, count: 192))]
@@ -140,9 +145,7 @@ import Testing
         let blocked = try #require(group(groups, producedBy: cut))
         #expect(!blocked.isPrunable && blocked.blockers.contains { $0.contains("cuts through the channels of one layer") })
 
-        var options = PruneOptions(threads: 1)
-        options.method = .l1
-        let (pruned, _) = try ChannelPruner.prune(model, calibration: CalibrationSet(samples: []), options: options)
+        let pruned = try prunedByL1(model)
         let range = try #require(pruned.graph.nodes.first { $0.name == "range" })
         #expect(pruned.graph.initializer(named: range.inputs[1])?.int64Values() == [2])
         #expect(pruned.graph.initializer(named: range.inputs[2])?.int64Values() == [5])

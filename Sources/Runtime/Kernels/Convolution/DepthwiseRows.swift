@@ -31,7 +31,7 @@ extension ConvProblem {
         let paddedWidth = max(stride == 1 ? vectorWidth + 2 : 2 * vectorWidth + 1, padLeft + inputWidth)
         let evenColumns = (paddedWidth + 1) / 2
         // Where tap kw of output 0 lies in a scratch row (tap kw of output ow lies ow further on).
-        let taps = stride == 1 ? [0, 1, 2] : [0, evenColumns, 1]
+        let taps = stride == 1 ? (0, 1, 2) : (0, evenColumns, 1)
         let planes = batch * outputChannels
         Parallel.chunks(planes, threads: threads, grain: max(1, 8192 / max(1, g.outputSize * 9))) { range in
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * paddedWidth)
@@ -60,7 +60,7 @@ extension ConvProblem {
                     let top = UnsafePointer(padded + oh * stride * paddedWidth)
                     // A row's spare lanes land in the rows after it, which are written later;
                     // lanes that would leave the plane are dropped instead.
-                    Self.threeByThreeRow(top, pitch: paddedWidth, taps: (taps[0], taps[1], taps[2]), filter: filter,
+                    Self.threeByThreeRow(top, pitch: paddedWidth, taps: taps, filter: filter,
                                          initial: bias?[oc] ?? 0, count: width, into: out + oh * width,
                                          spillsOver: oh * width + vectorWidth <= g.outputSize)
                 }
