@@ -8,8 +8,10 @@ import Graph
 /// residual Add whose other operand has the conv output's shape becomes an input the conv adds
 /// to each output block; Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid and Tanh run on
 /// the block while it is in cache. Each fused value must have the next node as its only reader
-/// and must not be a graph output. The rewrite happens on the session's private copy of the
-/// graph; the model itself is not changed (`convert optimize` does that to files).
+/// and must not be a graph output. A fused conv read only by a depthwise 3×3 conv then leaves its
+/// bias and activation to that reader (see `handFinishesToDepthwiseReaders`). The rewrite happens
+/// on the session's private copy of the graph; the model itself is not changed (`convert
+/// optimize` does that to files).
 enum ConvFusion {
     /// A fused conv: what its kernel adds, and the ops it stands for ("Conv+BatchNormalization+Relu").
     struct Fused {
@@ -131,8 +133,11 @@ enum ConvFusion {
             if label.contains("BatchNormalization") {
                 let base = conv.name.isEmpty ? conv.outputs[0] : conv.name
                 let weightName = unique(base + ".fused_weight"), biasName = unique(base + ".fused_bias")
-                graph.initializers.append(Tensor(name: weightName, shape: constants[conv.inputs[1]]!.shape, floats: weight))
-                graph.initializers.append(Tensor(name: biasName, shape: [outputChannels], floats: bias ?? []))
+                let foldedWeight = Tensor(name: weightName, shape: constants[conv.inputs[1]]!.shape, floats: weight)
+                let foldedBias = Tensor(name: biasName, shape: [outputChannels], floats: bias ?? [])
+                graph.initializers += [foldedWeight, foldedBias]
+                constants[weightName] = foldedWeight
+                constants[biasName] = foldedBias
                 node.inputs = [x, weightName, biasName]
             } else {
                 node.inputs = [x, conv.input(1)!, conv.input(2) ?? ""]
@@ -143,6 +148,7 @@ enum ConvFusion {
             fusedByConv[c] = Fused(epilogue: epilogue, label: label.joined(separator: "+"))
         }
         guard !removed.isEmpty else { return [:] }
+        handFinishesToDepthwiseReaders(&graph, fused: &fusedByConv, constants: constants, soleReader: soleReader)
         var fused: [Int: Fused] = [:]
         var kept: [Node] = []
         for (i, node) in graph.nodes.enumerated() where !removed.contains(i) {

@@ -19,6 +19,8 @@ struct ConvKernel: Kernel {
     let winograd: WinogradWeights?
     /// What fused nodes add to the output (see ConvFusion).
     var epilogue: ConvEpilogue?
+    /// The producing conv's per-channel bias for `epilogue.inputFinish`, when it has one.
+    var inputFinishBias: NDArray?
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel { try build(context) }
 
@@ -26,6 +28,12 @@ struct ConvKernel: Kernel {
     static func make(_ context: KernelBuildContext, epilogue: ConvEpilogue) throws -> any Kernel {
         var kernel = try build(context)
         kernel.epilogue = epilogue
+        if let biasInput = epilogue.inputFinish?.biasInput {
+            guard let bias = context.constant(biasInput), bias.elementType == .float32 else {
+                throw context.invalid("the bias of the conv producing input X must be a float32 constant")
+            }
+            kernel.inputFinishBias = bias
+        }
         return kernel
     }
 
@@ -64,13 +72,23 @@ struct ConvKernel: Kernel {
             summand = z
         }
         if epilogue != nil && type != .float32 { throw context.failure("a fused Conv runs on float32 only, got \(type)") }
+        var inputFinish: InputFinishValues?
+        if let spec = epilogue?.inputFinish {
+            if let bias = inputFinishBias, bias.count != cin {
+                throw context.failure("the producing conv's bias has \(bias.count) elements for \(cin) input channels")
+            }
+            inputFinish = InputFinishValues(lower: spec.lower, upper: spec.upper, bias: inputFinishBias?.pointer(as: Float.self))
+        }
         let y = context.output(0, type, shape)
         switch type {
         case .float32:
+            // A conv leaving its finish to its reader outputs the bare product.
+            let leavesFinish = epilogue?.leavesFinishToReader == true
             problem.runFloat(x: x.pointer(as: Float.self), w: (weight ?? w).pointer(as: Float.self),
-                             bias: (bias ?? b)?.pointer(as: Float.self), y: y.pointer(as: Float.self),
+                             bias: leavesFinish ? nil : (bias ?? b)?.pointer(as: Float.self), y: y.pointer(as: Float.self),
                              winograd: weight == nil ? nil : winograd, threads: context.threads,
-                             finish: epilogue?.bound(summand: summand?.pointer(as: Float.self)))
+                             finish: leavesFinish ? nil : epilogue?.bound(summand: summand?.pointer(as: Float.self)),
+                             inputFinish: inputFinish)
         case .float64:
             problem.run(x: x.pointer(as: Double.self), w: w.pointer(as: Double.self),
                         bias: b?.pointer(as: Double.self), y: y.pointer(as: Double.self), threads: context.threads)
@@ -131,12 +149,16 @@ struct ConvProblem {
     /// the transform of a constant weight; `finish` is a fused epilogue.
     func runFloat(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-        winograd: WinogradWeights?, threads: Int, finish: ConvFinish? = nil
+        winograd: WinogradWeights?, threads: Int, finish: ConvFinish? = nil, inputFinish: InputFinishValues? = nil
     ) {
+        // ConvFusion hands a producer's finish only to depthwise convs with one output per channel.
+        precondition(inputFinish == nil || (isDepthwise && outputChannels == group), "an input finish needs a depthwise conv")
         if winogradApplies {
             runWinograd(x: x, w: w, bias: bias, y: y, cache: winograd, threads: threads, finish: finish)
         } else if isDepthwise && depthwise3x3Applies {
-            runDepthwise3x3(x: x, w: w, bias: bias, y: y, threads: threads, finish: finish)
+            runDepthwise3x3(x: x, w: w, bias: bias, y: y, threads: threads, finish: finish, inputFinish: inputFinish)
+        } else if isDepthwise {
+            runDepthwise(x: x, w: w, bias: bias, y: y, threads: threads, finish: finish, inputFinish: inputFinish)
         } else {
             run(x: x, w: w, bias: bias, y: y, threads: threads, finish: finish)
         }
@@ -301,11 +323,13 @@ struct ConvProblem {
     }
 
     /// One input channel per group: each output channel is a small 2-D stencil over one input
-    /// plane. Planes run in parallel. A window three wide (the common 3×3, stride 1 or 2) sums all
+    /// plane (finished by `inputFinish` first, when the producer left its finish to this conv,
+    /// which then has one output per channel). Planes run in parallel. A window three wide (the common 3×3, stride 1 or 2) sums all
     /// its taps per output in one pass; other windows accumulate tap by tap over whole output rows.
     /// Either way the inner loop runs along an output row and vectorizes.
     func runDepthwise<T: MatrixScalar>(
-        x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int, finish: ConvFinish?
+        x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int, finish: ConvFinish?,
+        inputFinish: InputFinishValues? = nil
     ) {
         let g = geometry
         let multiplier = outputChannels / group
@@ -321,6 +345,9 @@ struct ConvProblem {
         Parallel.forEach(planes, threads: threads, grain: max(1, 8192 / max(1, outputSize * kernelHeight * kernelWidth))) { p in
             let n = p / outputChannels, oc = p % outputChannels
             let plane = x + (n * inputChannels + oc / multiplier) * inputSize
+            // The producer's finish, on the plane this output alone reads (one output per
+            // channel), just before the stencil reads it from cache.
+            inputFinish?.apply(UnsafeMutablePointer(mutating: plane), count: inputSize, channel: oc)
             let filter = w + oc * kernelHeight * kernelWidth
             let out = y + p * outputSize
             let initial = bias?[oc] ?? .zero

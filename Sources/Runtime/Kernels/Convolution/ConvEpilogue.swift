@@ -19,6 +19,22 @@ struct ConvEpilogue: Sendable, Hashable {
     var activation: Activation?
     /// The fused node adds its input 3, of the output's shape, before the activation.
     var addsSummand = false
+    /// The conv leaves its bias and activation to its only reader, a depthwise conv that applies
+    /// them as it reads its input (see ConvFusion.handFinishesToDepthwiseReaders): its own output
+    /// is the bare product.
+    var leavesFinishToReader = false
+    /// The finish this conv applies to its input 0 as it reads it, left there by the conv that
+    /// produced it.
+    var inputFinish: InputFinish?
+
+    /// Bias and activation of a producing conv, applied by its reader: x → clamp(x + bias[c])
+    /// per channel c. Relu is the clamp to [0, ∞), which gives exactly Relu's results.
+    struct InputFinish: Sendable, Hashable {
+        var lower: Float
+        var upper: Float
+        /// The node input holding the per-channel bias (a constant), when the producer has one.
+        var biasInput: Int?
+    }
 
     /// The epilogue bound to one run's summand.
     func bound(summand: UnsafePointer<Float>?) -> ConvFinish { ConvFinish(activation: activation, summand: summand) }
@@ -96,5 +112,72 @@ struct ConvFinish {
         }
         let r = f(v)
         for lane in 0..<rest { p[i + lane] = r[lane] }
+    }
+}
+
+/// An activation a kernel applies to eight outputs in registers, just before storing them, so
+/// that it needs no pass of its own. Kernels are generic over it, one specialization per type.
+protocol LaneActivation {
+    func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float>
+}
+
+/// No activation.
+struct UnchangedLanes: LaneActivation, InputLaneFinish {
+    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { v }
+    @inline(__always) func callAsFunction(_ v: Float) -> Float { v }
+}
+
+/// A function a kernel applies to its input as it copies it, on lanes and on single values.
+protocol InputLaneFinish {
+    func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float>
+    func callAsFunction(_ v: Float) -> Float
+}
+
+/// Relu, as the standalone kernel computes it.
+struct ReluLanes: LaneActivation {
+    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { ReluOp.apply(v) }
+}
+
+/// Clip with both bounds (a missing one is infinite), as the standalone kernel computes it.
+struct ClampedLanes: LaneActivation {
+    let lower: Float
+    let upper: Float
+    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { ClipKernel.clamp(v, lower: lower, upper: upper) }
+}
+
+/// A producing conv's bias and activation for one run (see ConvEpilogue.InputFinish), applied to
+/// the reading conv's input: x → clamp(x + bias[c], lower, upper) on channel c.
+struct InputFinishValues {
+    let lower: Float
+    let upper: Float
+    /// One value per input channel; absent when the producer has no bias.
+    let bias: UnsafePointer<Float>?
+
+    /// The finish of one channel as lane functions. Without a bias it adds −0, which leaves every
+    /// value exactly as it is (−0 included), so one code path serves both.
+    func channel(_ c: Int) -> ChannelFinish { ChannelFinish(add: bias?[c] ?? -0.0, lower: lower, upper: upper) }
+
+    /// Finishes `count` values of channel `channel` in place (float32 only, as every fused conv).
+    func apply<T>(_ x: UnsafeMutablePointer<T>, count: Int, channel: Int) {
+        precondition(T.self == Float.self, "an input finish runs on float32 inputs only")
+        ConvFinish(activation: .clip(lower: lower, upper: upper), summand: nil)
+            .apply(UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self), offset: 0, count: count, bias: bias?[channel] ?? -0.0)
+    }
+}
+
+/// One channel's input finish (see InputFinishValues), on lanes and on single values alike.
+struct ChannelFinish: InputLaneFinish {
+    let add: Float
+    let lower: Float
+    let upper: Float
+
+    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        ClipKernel.clamp(v + SIMD8(repeating: add), lower: lower, upper: upper)
+    }
+
+    @inline(__always) func callAsFunction(_ v: Float) -> Float {
+        let sum = v + add
+        let raised = sum < lower ? lower : sum
+        return raised > upper ? upper : raised
     }
 }

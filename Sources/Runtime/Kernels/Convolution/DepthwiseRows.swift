@@ -18,7 +18,34 @@ extension ConvProblem {
 
     func runDepthwise3x3(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-        threads: Int, finish: ConvFinish?
+        threads: Int, finish: ConvFinish?, inputFinish: InputFinishValues? = nil
+    ) {
+        // Relu and Clip are applied to each vector before it is stored (a separate pass over
+        // every plane cost a third of the kernel's time); other finishes run per plane.
+        guard let finish, finish.summand == nil else {
+            return runDepthwise3x3(x: x, w: w, bias: bias, y: y, threads: threads, activation: UnchangedLanes(), planeFinish: finish,
+                                   inputFinish: inputFinish)
+        }
+        switch finish.activation {
+        case nil:
+            runDepthwise3x3(x: x, w: w, bias: bias, y: y, threads: threads, activation: UnchangedLanes(), planeFinish: nil,
+                            inputFinish: inputFinish)
+        case .relu:
+            runDepthwise3x3(x: x, w: w, bias: bias, y: y, threads: threads, activation: ReluLanes(), planeFinish: nil,
+                            inputFinish: inputFinish)
+        case .clip(let lower, let upper):
+            runDepthwise3x3(x: x, w: w, bias: bias, y: y, threads: threads,
+                            activation: ClampedLanes(lower: lower ?? -.infinity, upper: upper ?? .infinity), planeFinish: nil,
+                            inputFinish: inputFinish)
+        default:
+            runDepthwise3x3(x: x, w: w, bias: bias, y: y, threads: threads, activation: UnchangedLanes(), planeFinish: finish,
+                            inputFinish: inputFinish)
+        }
+    }
+
+    private func runDepthwise3x3<Activation: LaneActivation>(
+        x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+        threads: Int, activation: Activation, planeFinish: ConvFinish?, inputFinish: InputFinishValues?
     ) {
         let g = geometry
         let multiplier = outputChannels / group
@@ -38,18 +65,24 @@ extension ConvProblem {
             defer { padded.deallocate() }
             padded.initialize(repeating: 0, count: paddedHeight * paddedWidth)
             var loadedPlane = -1
+            // Image and channel of plane p, stepped along with it (two divisions per plane cost
+            // as much as the arithmetic of a 7×7 plane).
+            var n = range.lowerBound / outputChannels, oc = range.lowerBound % outputChannels
             for p in range {
-                let n = p / outputChannels, oc = p % outputChannels
-                let source = (n * inputChannels + oc / multiplier)
+                let source = n * inputChannels + (multiplier == 1 ? oc : oc / multiplier)
                 if source != loadedPlane {
                     // Borders stay zero from the initialization; only the inside is overwritten.
                     let plane = x + source * g.inputSize
+                    let channelFinish = inputFinish?.channel(source % inputChannels)
                     for r in 0..<inputHeight {
                         let from = plane + r * inputWidth, row = padded + (padTop + r) * paddedWidth
-                        if stride == 1 {
-                            Self.copyRow(from, into: row + padLeft, count: inputWidth)
-                        } else {
-                            Self.splitRow(from, count: inputWidth, at: padLeft, into: row, oddColumns: row + evenColumns)
+                        switch (stride, channelFinish) {
+                        case (1, nil): Self.copyRow(from, into: row + padLeft, count: inputWidth)
+                        case (1, let f?): Self.finishRow(from, into: row + padLeft, count: inputWidth, finish: f)
+                        case (_, nil): Self.splitRow(from, count: inputWidth, at: padLeft, into: row, oddColumns: row + evenColumns,
+                                                     finish: UnchangedLanes())
+                        case (_, let f?): Self.splitRow(from, count: inputWidth, at: padLeft, into: row, oddColumns: row + evenColumns,
+                                                        finish: f)
                         }
                     }
                     loadedPlane = source
@@ -61,58 +94,105 @@ extension ConvProblem {
                     // A row's spare lanes land in the rows after it, which are written later;
                     // lanes that would leave the plane are dropped instead.
                     Self.threeByThreeRow(top, pitch: paddedWidth, taps: taps, filter: filter,
-                                         initial: bias?[oc] ?? 0, count: width, into: out + oh * width,
+                                         initial: bias?[oc] ?? 0, activation: activation, count: width, into: out + oh * width,
                                          spillsOver: oh * width + vectorWidth <= g.outputSize)
                 }
-                finish?.apply(y, offset: p * g.outputSize, count: g.outputSize)
+                planeFinish?.apply(y, offset: p * g.outputSize, count: g.outputSize)
+                oc += 1
+                if oc == outputChannels { oc = 0; n += 1 }
             }
         }
     }
 
-    /// Copies `count` floats; short rows (7 to 56 wide) copy faster inline than through memmove.
+    /// Copies `count` floats in whole vectors, the last one overlapping the one before it: short
+    /// rows (7 to 56 wide) copy faster so than through memmove or a loop of single floats.
     @inline(__always)
     private static func copyRow(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-            i += 8
+        @inline(__always) func copy<V: SIMD>(_ type: V.Type, at i: Int) {
+            UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: V.self), as: V.self)
         }
-        while i < count {
-            target[i] = source[i]
-            i += 1
+        if count >= 8 {
+            var i = 0
+            while i + 8 <= count {
+                copy(SIMD8<Float>.self, at: i)
+                i += 8
+            }
+            if i < count { copy(SIMD8<Float>.self, at: count - 8) }
+        } else if count >= 4 {
+            copy(SIMD4<Float>.self, at: 0)
+            copy(SIMD4<Float>.self, at: count - 4)
+        } else {
+            if count > 0 { target[0] = source[0] }
+            if count > 1 { target[1] = source[1] }
+            if count > 2 { target[2] = source[2] }
         }
     }
 
-    /// Places `count` floats at columns `column ..< column + count` of a row stored as its even
-    /// columns (`evens`) followed by its odd columns (`odds`).
+    /// Copies `count` floats through `finish` (the producing conv's bias and activation), in
+    /// whole vectors like `copyRow`; a row narrower than a vector goes through one vector's lanes.
+    @inline(__always)
+    private static func finishRow(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, finish: ChannelFinish) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func copy(at i: Int) {
+            UnsafeMutableRawPointer(target + i).storeBytes(of: finish(UnsafeRawPointer(source + i).loadUnaligned(as: V.self)), as: V.self)
+        }
+        if count >= 8 {
+            var i = 0
+            while i + 8 <= count {
+                copy(at: i)
+                i += 8
+            }
+            if i < count { copy(at: count - 8) }
+        } else if count >= 4 {
+            // Two halves, overlapping when count < 8: the first four and the last four.
+            let v = finish(V(lowHalf: UnsafeRawPointer(source).loadUnaligned(as: SIMD4<Float>.self),
+                             highHalf: UnsafeRawPointer(source + count - 4).loadUnaligned(as: SIMD4<Float>.self)))
+            UnsafeMutableRawPointer(target).storeBytes(of: v.lowHalf, as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(target + count - 4).storeBytes(of: v.highHalf, as: SIMD4<Float>.self)
+        } else {
+            for i in 0..<count { target[i] = finish(source[i]) }
+        }
+    }
+
+    /// Places `count` floats, through `finish`, at columns `column ..< column + count` of a row
+    /// stored as its even columns (`evens`) followed by its odd columns (`odds`).
     @inline(__always)
     private static func splitRow(
-        _ source: UnsafePointer<Float>, count: Int, at column: Int, into evens: UnsafeMutablePointer<Float>, oddColumns odds: UnsafeMutablePointer<Float>
+        _ source: UnsafePointer<Float>, count: Int, at column: Int, into evens: UnsafeMutablePointer<Float>, oddColumns odds: UnsafeMutablePointer<Float>,
+        finish: some InputLaneFinish
     ) {
         // Source elements 2k and 2k + 1 land at columns column + 2k and column + 2k + 1.
         let first = column % 2 == 0 ? evens + column / 2 : odds + column / 2
         let second = column % 2 == 0 ? odds + column / 2 : evens + column / 2 + 1
         var k = 0
         while 2 * k + 16 <= count {
-            let pair = UnsafeRawPointer(source + 2 * k).loadUnaligned(as: SIMD16<Float>.self)
+            let loaded = UnsafeRawPointer(source + 2 * k).loadUnaligned(as: SIMD16<Float>.self)
+            let pair = SIMD16(lowHalf: finish(loaded.lowHalf), highHalf: finish(loaded.highHalf))
             UnsafeMutableRawPointer(first + k).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
             UnsafeMutableRawPointer(second + k).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
             k += 8
         }
+        if 2 * k + 8 <= count {
+            let pair = finish(UnsafeRawPointer(source + 2 * k).loadUnaligned(as: SIMD8<Float>.self))
+            UnsafeMutableRawPointer(first + k).storeBytes(of: pair.evenHalf, as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(second + k).storeBytes(of: pair.oddHalf, as: SIMD4<Float>.self)
+            k += 4
+        }
         while 2 * k < count {
-            first[k] = source[2 * k]
-            if 2 * k + 1 < count { second[k] = source[2 * k + 1] }
+            first[k] = finish(source[2 * k])
+            if 2 * k + 1 < count { second[k] = finish(source[2 * k + 1]) }
             k += 1
         }
     }
 
     /// Writes outputs `0 ..< count` of `row`, where output `ow` reads scratch elements
-    /// `ow + taps.n` of rows `top`, `top + pitch` and `top + 2·pitch`, in whole vectors of eight:
-    /// the last vector's spare lanes are stored past `count` when `spillsOver`, else dropped.
+    /// `ow + taps.n` of rows `top`, `top + pitch` and `top + 2·pitch`, through `activation`, in
+    /// whole vectors of eight: the last vector's spare lanes are stored past `count` when
+    /// `spillsOver`, else dropped.
     @inline(__always)
     private static func threeByThreeRow(
         _ top: UnsafePointer<Float>, pitch: Int, taps: (Int, Int, Int), filter: UnsafePointer<Float>,
-        initial: Float, count: Int, into row: UnsafeMutablePointer<Float>, spillsOver: Bool
+        initial: Float, activation: some LaneActivation, count: Int, into row: UnsafeMutablePointer<Float>, spillsOver: Bool
     ) {
         typealias V = SIMD8<Float>
         let a0 = V(repeating: filter[0]), a1 = V(repeating: filter[1]), a2 = V(repeating: filter[2])
@@ -127,6 +207,7 @@ extension ConvProblem {
             var sum = start + a0 * load(r0 + t0 + ow) + a1 * load(r0 + t1 + ow) + a2 * load(r0 + t2 + ow)
             sum += b0 * load(r1 + t0 + ow) + b1 * load(r1 + t1 + ow) + b2 * load(r1 + t2 + ow)
             sum += c0 * load(r2 + t0 + ow) + c1 * load(r2 + t1 + ow) + c2 * load(r2 + t2 + ow)
+            sum = activation(sum)
             if ow + 8 <= count || spillsOver {
                 UnsafeMutableRawPointer(row + ow).storeBytes(of: sum, as: V.self)
             } else {
