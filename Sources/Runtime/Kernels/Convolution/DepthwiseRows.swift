@@ -89,14 +89,9 @@ extension ConvProblem {
                 }
                 let filter = w + oc * 9
                 let out = y + p * g.outputSize
-                for oh in 0..<height {
-                    let top = UnsafePointer(padded + oh * stride * paddedWidth)
-                    // A row's spare lanes land in the rows after it, which are written later;
-                    // lanes that would leave the plane are dropped instead.
-                    Self.threeByThreeRow(top, pitch: paddedWidth, taps: taps, filter: filter,
-                                         initial: bias?[oc] ?? 0, activation: activation, count: width, into: out + oh * width,
-                                         spillsOver: oh * width + vectorWidth <= g.outputSize)
-                }
+                Self.threeByThreePlane(padded, pitch: paddedWidth, rowStep: stride * paddedWidth, taps: taps, filter: filter,
+                                       initial: bias?[oc] ?? 0, activation: activation, height: height, width: width,
+                                       into: out)
                 planeFinish?.apply(y, offset: p * g.outputSize, count: g.outputSize)
                 oc += 1
                 if oc == outputChannels { oc = 0; n += 1 }
@@ -185,35 +180,41 @@ extension ConvProblem {
         }
     }
 
-    /// Writes outputs `0 ..< count` of `row`, where output `ow` reads scratch elements
-    /// `ow + taps.n` of rows `top`, `top + pitch` and `top + 2·pitch`, through `activation`, in
-    /// whole vectors of eight: the last vector's spare lanes are stored past `count` when
-    /// `spillsOver`, else dropped.
+    /// Writes the `height` × `width` outputs of one plane: output (oh, ow) reads scratch elements
+    /// `ow + taps.n` of rows `oh · rowStep`, plus `pitch` and plus `2 · pitch`, then goes through
+    /// `activation`. Rows run in whole vectors of eight (the filter's broadcasts made once per
+    /// plane): a last vector's spare lanes land in the next row, which is written afterwards, and
+    /// are dropped only where they would leave the plane.
     @inline(__always)
-    private static func threeByThreeRow(
-        _ top: UnsafePointer<Float>, pitch: Int, taps: (Int, Int, Int), filter: UnsafePointer<Float>,
-        initial: Float, activation: some LaneActivation, count: Int, into row: UnsafeMutablePointer<Float>, spillsOver: Bool
+    private static func threeByThreePlane(
+        _ padded: UnsafePointer<Float>, pitch: Int, rowStep: Int, taps: (Int, Int, Int), filter: UnsafePointer<Float>,
+        initial: Float, activation: some LaneActivation, height: Int, width: Int, into out: UnsafeMutablePointer<Float>
     ) {
         typealias V = SIMD8<Float>
         let a0 = V(repeating: filter[0]), a1 = V(repeating: filter[1]), a2 = V(repeating: filter[2])
         let b0 = V(repeating: filter[3]), b1 = V(repeating: filter[4]), b2 = V(repeating: filter[5])
         let c0 = V(repeating: filter[6]), c1 = V(repeating: filter[7]), c2 = V(repeating: filter[8])
         let start = V(repeating: initial)
-        let r0 = top, r1 = top + pitch, r2 = top + 2 * pitch
         let (t0, t1, t2) = taps
+        let planeSize = height * width, lastVector = (width - 1) / 8 * 8
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-        var ow = 0
-        while ow < count {
-            var sum = start + a0 * load(r0 + t0 + ow) + a1 * load(r0 + t1 + ow) + a2 * load(r0 + t2 + ow)
-            sum += b0 * load(r1 + t0 + ow) + b1 * load(r1 + t1 + ow) + b2 * load(r1 + t2 + ow)
-            sum += c0 * load(r2 + t0 + ow) + c1 * load(r2 + t1 + ow) + c2 * load(r2 + t2 + ow)
-            sum = activation(sum)
-            if ow + 8 <= count || spillsOver {
-                UnsafeMutableRawPointer(row + ow).storeBytes(of: sum, as: V.self)
-            } else {
-                for lane in 0..<(count - ow) { row[ow + lane] = sum[lane] }
+        for oh in 0..<height {
+            let r0 = padded + oh * rowStep, r1 = r0 + pitch, r2 = r1 + pitch
+            let row = out + oh * width
+            let spillsOver = oh * width + lastVector + 8 <= planeSize
+            var ow = 0
+            while ow < width {
+                var sum = start + a0 * load(r0 + t0 + ow) + a1 * load(r0 + t1 + ow) + a2 * load(r0 + t2 + ow)
+                sum += b0 * load(r1 + t0 + ow) + b1 * load(r1 + t1 + ow) + b2 * load(r1 + t2 + ow)
+                sum += c0 * load(r2 + t0 + ow) + c1 * load(r2 + t1 + ow) + c2 * load(r2 + t2 + ow)
+                sum = activation(sum)
+                if ow + 8 <= width || spillsOver {
+                    UnsafeMutableRawPointer(row + ow).storeBytes(of: sum, as: V.self)
+                } else {
+                    for lane in 0..<(width - ow) { row[ow + lane] = sum[lane] }
+                }
+                ow += 8
             }
-            ow += 8
         }
     }
 }
