@@ -167,11 +167,20 @@ extension ConvProblem {
             UnsafeMutableRawPointer(second + k).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
             k += 8
         }
-        if 2 * k + 8 <= count {
+        @inline(__always) func splitEight(at k: Int) {
             let pair = finish(UnsafeRawPointer(source + 2 * k).loadUnaligned(as: SIMD8<Float>.self))
             UnsafeMutableRawPointer(first + k).storeBytes(of: pair.evenHalf, as: SIMD4<Float>.self)
             UnsafeMutableRawPointer(second + k).storeBytes(of: pair.oddHalf, as: SIMD4<Float>.self)
+        }
+        if 2 * k + 8 <= count {
+            splitEight(at: k)
             k += 4
+        }
+        // An even row's last few pairs: eight elements ending at the row's end, overlapping ones
+        // already placed (which get the same values again).
+        if 2 * k < count && count >= 8 && count % 2 == 0 {
+            splitEight(at: count / 2 - 4)
+            return
         }
         while 2 * k < count {
             first[k] = finish(source[2 * k])
