@@ -209,6 +209,25 @@ import Testing
         #expect(result.error == 0)
     }
 
+    @Test("a conv remembers its shapes only for the input shapes they came from")
+    func shapesFollowTheInputs() throws {
+        var b = Builder()
+        b.conv("x", "y", cin: 3, cout: 4, kernel: [3, 3], attributes: [Attribute("strides", .ints([2, 2]))])
+        var model = b.model(inputs: [("x", [1, 3, 9, 9])], outputs: ["y"])
+        model.graph.inputs = [Value(name: "x", .float32, [.known(1), .symbol("C"), .symbol("H"), .symbol("W")])]
+        let session = try Session(model: model, options: SessionOptions(threads: 1))
+        // Each run against a fresh session, which has nothing remembered.
+        for size in [[9, 9], [7, 12], [9, 9], [5, 3]] {
+            let x = input([1, 3] + size)
+            let y = try #require(try session.run(["x": x])["y"])
+            let fresh = try #require(try Session(model: model, options: SessionOptions(threads: 1)).run(["x": x])["y"])
+            #expect(y.shape == [1, 4, (size[0] - 3) / 2 + 1, (size[1] - 3) / 2 + 1])
+            #expect(Array(y.floats) == Array(fresh.floats), "\(size)")
+        }
+        // A shape that does not fit the weight is still an error after good runs.
+        #expect(throws: RuntimeError.self) { _ = try session.run(["x": input([1, 5, 9, 9])]) }
+    }
+
     @Test("a residual fed with sizes that break its declared symbols is an error naming the conv, not a wrong sum")
     func residualShapeMismatchIsAnError() throws {
         var b = Builder()

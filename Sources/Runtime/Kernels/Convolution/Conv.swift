@@ -21,6 +21,8 @@ struct ConvKernel: Kernel {
     var epilogue: ConvEpilogue?
     /// The producing conv's per-channel bias for `epilogue.inputFinish`, when it has one.
     var inputFinishBias: NDArray?
+    /// The output shape and geometry of the last input shapes.
+    let shapes = ShapeMemo<(shape: [Int], geometry: WindowGeometry)>()
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel { try build(context) }
 
@@ -55,14 +57,18 @@ struct ConvKernel: Kernel {
         guard w.elementType == type, b.map({ $0.elementType == type }) ?? true else {
             throw context.failure("X, W and B must share one element type, got \(type), \(w.elementType), \(b.map { "\($0.elementType)" } ?? "-")")
         }
-        let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
         let cin = x.shape[1], cout = w.shape[0]
-        guard cin == w.shape[1] * group, cout % group == 0, shape[1] == cout else {
-            throw context.failure("input X \(formatShape(x.shape)) and weight W \(formatShape(w.shape)) do not fit group \(group)")
+        // Everything here depends on the input shapes alone.
+        let (shape, geometry) = try shapes.value(for: inputs) {
+            let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
+            guard cin == w.shape[1] * group, cout % group == 0, shape[1] == cout else {
+                throw context.failure("input X \(formatShape(x.shape)) and weight W \(formatShape(w.shape)) do not fit group \(group)")
+            }
+            if let b, b.count != cout { throw context.failure("bias B has \(b.count) elements for \(cout) output channels") }
+            let geometry = try WindowGeometry(node: context.node, input: Array(x.shape.dropFirst(2)), output: Array(shape.dropFirst(2)),
+                                              kernel: Array(w.shape.dropFirst(2)), context: context)
+            return (shape, geometry)
         }
-        if let b, b.count != cout { throw context.failure("bias B has \(b.count) elements for \(cout) output channels") }
-        let geometry = try WindowGeometry(node: context.node, input: Array(x.shape.dropFirst(2)), output: Array(shape.dropFirst(2)),
-                                          kernel: Array(w.shape.dropFirst(2)), context: context)
         let problem = ConvProblem(batch: x.shape[0], inputChannels: cin, outputChannels: cout, group: group, geometry: geometry)
         var summand: NDArray?
         if epilogue?.addsSummand == true {
