@@ -6,6 +6,8 @@ import Graph
 struct AveragePoolKernel: Kernel {
     let opsetVersion: Int64
     let includePadding: Bool
+    /// The output shape and windows of the last input shapes.
+    let shapes = ShapeMemo<(shape: [Int], windows: PoolWindows)>()
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
         AveragePoolKernel(opsetVersion: context.opsetVersion, includePadding: context.node.int("count_include_pad", default: 0) != 0)
@@ -13,8 +15,10 @@ struct AveragePoolKernel: Kernel {
 
     func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray] {
         guard let x = inputs.first ?? nil else { throw context.failure("AveragePool needs input X") }
-        let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
-        let windows = try PoolWindows(node: context.node, x: x, outputShape: shape, context: context)
+        let (shape, windows) = try shapes.value(for: inputs) {
+            let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
+            return (shape, try PoolWindows(node: context.node, x: x, outputShape: shape, context: context))
+        }
         let y = context.output(0, x.elementType, shape)
         let planes = shape[0] * shape[1]
         let includePadding = includePadding

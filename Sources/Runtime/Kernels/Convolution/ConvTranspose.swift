@@ -11,6 +11,8 @@ struct ConvTransposeKernel: Kernel {
     let group: Int
     let weight: NDArray?
     let bias: NDArray?
+    /// The output shape and geometry of the last input shapes.
+    let shapes = ShapeMemo<(shape: [Int], geometry: WindowGeometry)>()
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
         let group = Int(clamping: context.node.int("group", default: 1))
@@ -26,15 +28,19 @@ struct ConvTransposeKernel: Kernel {
         guard w.elementType == type, b.map({ $0.elementType == type }) ?? true else {
             throw context.failure("X, W and B must share one element type, got \(type), \(w.elementType), \(b.map { "\($0.elementType)" } ?? "-")")
         }
-        let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
         let cin = x.shape[1], cout = w.shape[1] * group
-        guard cin == w.shape[0], cin % group == 0, shape[1] == cout else {
-            throw context.failure("input X \(formatShape(x.shape)) and weight W \(formatShape(w.shape)) do not fit group \(group)")
+        // Everything here depends on the input shapes alone.
+        let (shape, geometry) = try shapes.value(for: inputs) {
+            let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
+            guard cin == w.shape[0], cin % group == 0, shape[1] == cout else {
+                throw context.failure("input X \(formatShape(x.shape)) and weight W \(formatShape(w.shape)) do not fit group \(group)")
+            }
+            if let b, b.count != cout { throw context.failure("bias B has \(b.count) elements for \(cout) output channels") }
+            // The window steps over X and lands in Y: X's sizes are the window's "output".
+            let geometry = try WindowGeometry(node: context.node, input: Array(shape.dropFirst(2)), output: Array(x.shape.dropFirst(2)),
+                                              kernel: Array(w.shape.dropFirst(2)), context: context, transposed: true)
+            return (shape, geometry)
         }
-        if let b, b.count != cout { throw context.failure("bias B has \(b.count) elements for \(cout) output channels") }
-        // The window steps over X and lands in Y: X's sizes are the window's "output".
-        let geometry = try WindowGeometry(node: context.node, input: Array(shape.dropFirst(2)), output: Array(x.shape.dropFirst(2)),
-                                          kernel: Array(w.shape.dropFirst(2)), context: context, transposed: true)
         let problem = ConvTransposeProblem(batch: x.shape[0], inputChannels: cin, outputChannels: cout, group: group, geometry: geometry)
         let y = context.output(0, type, shape)
         switch type {

@@ -8,6 +8,8 @@ struct GemmKernel: Kernel {
     let transposeA: Bool, transposeB: Bool
     /// B widened to float32 once, when it is a half-precision constant.
     let widenedB: NDArray?
+    /// The output shape of the last input shapes.
+    let shapes = ShapeMemo<[Int]>()
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
         let node = context.node
@@ -23,7 +25,7 @@ struct GemmKernel: Kernel {
         guard b.elementType == type, c.map({ $0.elementType == type }) ?? true else {
             throw context.failure("A, B and C must share one element type, got \(type), \(b.elementType), \(c.map { "\($0.elementType)" } ?? "-")")
         }
-        let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
+        let shape = try shapes.value(for: inputs) { try schemaOutputShape(inputs, context, opsetVersion: opsetVersion) }
         guard a.rank == 2, b.rank == 2, shape.count == 2 else { throw context.failure("A and B must be 2-D") }
         let m = shape[0], n = shape[1], k = transposeA ? a.shape[0] : a.shape[1]
         // Strides of C over the output (0 along an axis it broadcasts), after lifting it to 2-D.

@@ -7,6 +7,8 @@ struct MatMulKernel: Kernel {
     let opsetVersion: Int64
     /// B widened to float32 once, when it is a half-precision constant.
     let widenedB: NDArray?
+    /// The output shape of the last input shapes.
+    let shapes = ShapeMemo<[Int]>()
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
         MatMulKernel(opsetVersion: context.opsetVersion,
@@ -16,7 +18,7 @@ struct MatMulKernel: Kernel {
     func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray] {
         guard inputs.count >= 2, let a = inputs[0], let b = inputs[1] else { throw context.failure("MatMul needs inputs A and B") }
         guard a.elementType == b.elementType else { throw context.failure("A is \(a.elementType) but B is \(b.elementType)") }
-        let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
+        let shape = try shapes.value(for: inputs) { try schemaOutputShape(inputs, context, opsetVersion: opsetVersion) }
         let product = BatchedProduct(a: a.shape, b: b.shape, output: shape)
         let y = context.output(0, a.elementType, shape)
         func multiply<T: MatrixScalar>(_: T.Type) {

@@ -5,6 +5,8 @@ import Graph
 /// spatial axes when storage_order is 1). Padding never wins; the first maximum does.
 struct MaxPoolKernel: Kernel {
     let opsetVersion: Int64
+    /// The output shape and windows of the last input shapes.
+    let shapes = ShapeMemo<(shape: [Int], windows: PoolWindows)>()
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
         let order = context.node.int("storage_order", default: 0)
@@ -14,8 +16,10 @@ struct MaxPoolKernel: Kernel {
 
     func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray] {
         guard let x = inputs.first ?? nil else { throw context.failure("MaxPool needs input X") }
-        let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
-        let windows = try PoolWindows(node: context.node, x: x, outputShape: shape, context: context)
+        let (shape, windows) = try shapes.value(for: inputs) {
+            let shape = try schemaOutputShape(inputs, context, opsetVersion: opsetVersion)
+            return (shape, try PoolWindows(node: context.node, x: x, outputShape: shape, context: context))
+        }
         let wantsIndices = context.node.outputs.count > 1 && !context.node.outputs[1].isEmpty
         let columnMajor = context.node.int("storage_order", default: 0) == 1
         let y = context.output(0, x.elementType, shape)
