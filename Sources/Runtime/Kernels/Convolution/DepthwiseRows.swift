@@ -20,8 +20,8 @@ extension ConvProblem {
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
         threads: Int, finish: ConvFinish?, inputFinish: InputFinishValues? = nil
     ) {
-        // Relu and Clip are applied to each vector before it is stored (a separate pass over
-        // every plane cost a third of the kernel's time); other finishes run per plane.
+        // Relu and Clip are applied to each vector before it is stored, saving a pass over each
+        // plane; other finishes run on each plane once it is computed.
         guard let finish, finish.summand == nil else {
             return runDepthwise3x3(x: x, w: w, bias: bias, y: y, threads: threads, activation: UnchangedLanes(), planeFinish: finish,
                                    inputFinish: inputFinish)
@@ -77,8 +77,8 @@ extension ConvProblem {
                     for r in 0..<inputHeight {
                         let from = plane + r * inputWidth, row = padded + (padTop + r) * paddedWidth
                         switch (stride, channelFinish) {
-                        case (1, nil): Self.copyRow(from, into: row + padLeft, count: inputWidth)
-                        case (1, let f?): Self.finishRow(from, into: row + padLeft, count: inputWidth, finish: f)
+                        case (1, nil): Self.copyRow(from, into: row + padLeft, count: inputWidth, finish: UnchangedLanes())
+                        case (1, let f?): Self.copyRow(from, into: row + padLeft, count: inputWidth, finish: f)
                         case (_, nil): Self.splitRow(from, count: inputWidth, at: padLeft, into: row, oddColumns: row + evenColumns,
                                                      finish: UnchangedLanes())
                         case (_, let f?): Self.splitRow(from, count: inputWidth, at: padLeft, into: row, oddColumns: row + evenColumns,
@@ -99,34 +99,14 @@ extension ConvProblem {
         }
     }
 
-    /// Copies `count` floats in whole vectors, the last one overlapping the one before it: short
-    /// rows (7 to 56 wide) copy faster so than through memmove or a loop of single floats.
+    /// Copies `count` floats through `finish` (the producing conv's bias and activation, or
+    /// nothing) in whole vectors, the last one overlapping the one before it; rows of 4 to 7 go
+    /// through one vector made of their first and last four. Short rows (7 to 56 wide) copy
+    /// faster this way than through memmove or value by value.
     @inline(__always)
-    private static func copyRow(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        @inline(__always) func copy<V: SIMD>(_ type: V.Type, at i: Int) {
-            UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: V.self), as: V.self)
-        }
-        if count >= 8 {
-            var i = 0
-            while i + 8 <= count {
-                copy(SIMD8<Float>.self, at: i)
-                i += 8
-            }
-            if i < count { copy(SIMD8<Float>.self, at: count - 8) }
-        } else if count >= 4 {
-            copy(SIMD4<Float>.self, at: 0)
-            copy(SIMD4<Float>.self, at: count - 4)
-        } else {
-            if count > 0 { target[0] = source[0] }
-            if count > 1 { target[1] = source[1] }
-            if count > 2 { target[2] = source[2] }
-        }
-    }
-
-    /// Copies `count` floats through `finish` (the producing conv's bias and activation), in
-    /// whole vectors like `copyRow`; a row narrower than a vector goes through one vector's lanes.
-    @inline(__always)
-    private static func finishRow(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, finish: ChannelFinish) {
+    private static func copyRow(
+        _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, finish: some InputLaneFinish
+    ) {
         typealias V = SIMD8<Float>
         @inline(__always) func copy(at i: Int) {
             UnsafeMutableRawPointer(target + i).storeBytes(of: finish(UnsafeRawPointer(source + i).loadUnaligned(as: V.self)), as: V.self)
