@@ -330,9 +330,10 @@ struct ConvProblem {
 
     /// One input channel per group: each output channel is a small 2-D stencil over one input
     /// plane (finished by `inputFinish` first, when the producer left its finish to this conv,
-    /// which then has one output per channel). Planes run in parallel. A window three wide (the common 3×3, stride 1 or 2) sums all
-    /// its taps per output in one pass; other windows accumulate tap by tap over whole output rows.
-    /// Either way the inner loop runs along an output row and vectorizes.
+    /// which then has one output per channel). Planes run in parallel. A window three wide (the
+    /// common 3×3, stride 1 or 2) sums all its taps per output in one pass; other windows
+    /// accumulate tap by tap over whole output rows. Either way the inner loop runs along an
+    /// output row and vectorizes.
     func runDepthwise<T: MatrixScalar>(
         x: UnsafePointer<T>, w: UnsafePointer<T>, bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, threads: Int, finish: ConvFinish?,
         inputFinish: InputFinishValues? = nil

@@ -175,9 +175,5 @@ struct ChannelFinish: InputLaneFinish {
         ClipKernel.clamp(v + SIMD8(repeating: add), lower: lower, upper: upper)
     }
 
-    @inline(__always) func callAsFunction(_ v: Float) -> Float {
-        let sum = v + add
-        let raised = sum < lower ? lower : sum
-        return raised > upper ? upper : raised
-    }
+    @inline(__always) func callAsFunction(_ v: Float) -> Float { ClipKernel.clamp(v + add, lower: lower, upper: upper) }
 }

@@ -20,10 +20,13 @@ struct ClipKernel: Kernel {
     /// minimum(upper, maximum(lower, x)) on eight float32 lanes, exactly as the scalar loop for
     /// non-NaN bounds (a NaN x stays NaN; an infinite bound changes nothing).
     @inline(__always) static func clamp(_ x: SIMD8<Float>, lower: Float, upper: Float) -> SIMD8<Float> {
-        x.eachLane { value in
-            let raised = value < lower ? lower : value
-            return raised > upper ? upper : raised
-        }
+        x.eachLane { clamp($0, lower: lower, upper: upper) }
+    }
+
+    /// `clamp` on one value.
+    @inline(__always) static func clamp(_ value: Float, lower: Float, upper: Float) -> Float {
+        let raised = value < lower ? lower : value
+        return raised > upper ? upper : raised
     }
 
     private struct Clamp: ArithmeticVisitor {
