@@ -87,6 +87,24 @@ import Testing
         }
     }
 
+    @Test("a producer whose bias does not fit its channels is an error naming it, with its finish handed over or not")
+    func producerBiasMismatchIsAnError() throws {
+        var b = ConvFusionTests.Builder()
+        b.conv("x", "p", cin: 5, cout: 6, kernel: [1, 1], bias: false)
+        b.nodes[0].inputs[2] = b.constant("p.b", [4])                             // 4 values for 6 channels
+        b.node("Relu", ["p"], "act")
+        b.conv("act", "d", cin: 6, cout: 6, kernel: [3, 3], group: 6, attributes: [Self.pad1])
+        let model = b.model(inputs: [("x", [1, 5, 8, 9])], outputs: ["d"])
+        for fuses in [true, false] {
+            let session = try Session(model: model, options: SessionOptions(threads: 1, fusesConvolutions: fuses))
+            #expect {
+                _ = try session.run(["x": ConvolutionHarness.random([1, 5, 8, 9], seed: 3)])
+            } throws: { error in
+                "\(error)".contains("node p (Conv)") && "\(error)".contains("bias B has 4 elements but the output has 6 channels")
+            }
+        }
+    }
+
     @Test("a producer whose output the graph returns, or that feeds a depthwise conv with two outputs per channel, keeps its finish")
     func finishStaysWhenTheValueIsShared() throws {
         var b = ConvFusionTests.Builder()

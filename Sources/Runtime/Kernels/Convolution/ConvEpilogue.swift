@@ -115,34 +115,32 @@ struct ConvFinish {
     }
 }
 
-/// An activation a kernel applies to eight outputs in registers, just before storing them, so
-/// that it needs no pass of its own. Kernels are generic over it, one specialization per type.
-protocol LaneActivation {
-    func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float>
-}
-
-/// No activation.
-struct UnchangedLanes: LaneActivation, InputLaneFinish {
-    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { v }
-    @inline(__always) func callAsFunction(_ v: Float) -> Float { v }
-}
-
-/// A function a kernel applies to its input as it copies it, on lanes and on single values.
-protocol InputLaneFinish {
+/// A function a kernel applies in registers, on eight lanes (before storing outputs, or while
+/// copying inputs) and on single values (row tails), so that it needs no pass of its own.
+/// Kernels are generic over it, one specialization per type.
+protocol LaneFunction {
     func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float>
     func callAsFunction(_ v: Float) -> Float
 }
 
+/// No change.
+struct UnchangedLanes: LaneFunction {
+    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { v }
+    @inline(__always) func callAsFunction(_ v: Float) -> Float { v }
+}
+
 /// Relu, as the standalone kernel computes it.
-struct ReluLanes: LaneActivation {
+struct ReluLanes: LaneFunction {
     @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { ReluOp.apply(v) }
+    @inline(__always) func callAsFunction(_ v: Float) -> Float { ReluOp().apply(v, FloatArithmetic.self) }
 }
 
 /// Clip with both bounds (a missing one is infinite), as the standalone kernel computes it.
-struct ClampedLanes: LaneActivation {
+struct ClampedLanes: LaneFunction {
     let lower: Float
     let upper: Float
     @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { ClipKernel.clamp(v, lower: lower, upper: upper) }
+    @inline(__always) func callAsFunction(_ v: Float) -> Float { ClipKernel.clamp(v, lower: lower, upper: upper) }
 }
 
 /// A producing conv's bias and activation for one run (see ConvEpilogue.InputFinish), applied to
@@ -161,12 +159,12 @@ struct InputFinishValues {
     func apply<T>(_ x: UnsafeMutablePointer<T>, count: Int, channel: Int) {
         precondition(T.self == Float.self, "an input finish runs on float32 inputs only")
         ConvFinish(activation: .clip(lower: lower, upper: upper), summand: nil)
-            .apply(UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self), offset: 0, count: count, bias: bias?[channel] ?? -0.0)
+            .apply(UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self), offset: 0, count: count, bias: self.channel(channel).add)
     }
 }
 
 /// One channel's input finish (see InputFinishValues), on lanes and on single values alike.
-struct ChannelFinish: InputLaneFinish {
+struct ChannelFinish: LaneFunction {
     let add: Float
     let lower: Float
     let upper: Float

@@ -43,7 +43,7 @@ extension ConvProblem {
         }
     }
 
-    private func runDepthwise3x3<Activation: LaneActivation>(
+    private func runDepthwise3x3<Activation: LaneFunction>(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
         threads: Int, activation: Activation, planeFinish: ConvFinish?, inputFinish: InputFinishValues?
     ) {
@@ -105,7 +105,7 @@ extension ConvProblem {
     /// faster this way than through memmove or value by value.
     @inline(__always)
     private static func copyRow(
-        _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, finish: some InputLaneFinish
+        _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int, finish: some LaneFunction
     ) {
         typealias V = SIMD8<Float>
         @inline(__always) func copy(at i: Int) {
@@ -134,7 +134,7 @@ extension ConvProblem {
     @inline(__always)
     private static func splitRow(
         _ source: UnsafePointer<Float>, count: Int, at column: Int, into evens: UnsafeMutablePointer<Float>, oddColumns odds: UnsafeMutablePointer<Float>,
-        finish: some InputLaneFinish
+        finish: some LaneFunction
     ) {
         // Source elements 2k and 2k + 1 land at columns column + 2k and column + 2k + 1.
         let first = column % 2 == 0 ? evens + column / 2 : odds + column / 2
@@ -177,7 +177,7 @@ extension ConvProblem {
     @inline(__always)
     private static func threeByThreePlane(
         _ padded: UnsafePointer<Float>, pitch: Int, rowStep: Int, taps: (Int, Int, Int), filter: UnsafePointer<Float>,
-        initial: Float, activation: some LaneActivation, height: Int, width: Int, into out: UnsafeMutablePointer<Float>
+        initial: Float, activation: some LaneFunction, height: Int, width: Int, into out: UnsafeMutablePointer<Float>
     ) {
         typealias V = SIMD8<Float>
         let a0 = V(repeating: filter[0]), a1 = V(repeating: filter[1]), a2 = V(repeating: filter[2])
