@@ -19,6 +19,23 @@ public indirect enum AttributeValue: Sendable, Hashable {
     /// An attribute of a function body that refers to an attribute of the calling node.
     case reference(String, kind: AttributeKind)
 
+    /// The graphs the value holds: If branches, Loop and Scan bodies.
+    public var subgraphs: [Graph] {
+        switch self {
+        case .graph(let g): [g]
+        case .graphs(let gs): gs
+        default: []
+        }
+    }
+
+    /// True for a graph or a list of graphs.
+    public var holdsGraphs: Bool {
+        switch self {
+        case .graph, .graphs: true
+        default: false
+        }
+    }
+
     /// The kind of value, without the value.
     public var kind: AttributeKind {
         switch self {

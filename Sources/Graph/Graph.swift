@@ -34,6 +34,12 @@ public struct Graph: Sendable, Hashable {
 
     /// Graph inputs that are not also initializers: what a caller must feed.
     public var runtimeInputs: [Value] {
+        // Few inputs (the usual case) are looked up directly; building a set costs more.
+        if inputs.count <= 4 {
+            return inputs.filter { input in
+                !initializers.contains { $0.name == input.name } && !sparseInitializers.contains { $0.name == input.name }
+            }
+        }
         let constant = Set(initializers.map(\.name)).union(sparseInitializers.map(\.name))
         return inputs.filter { !constant.contains($0.name) }
     }

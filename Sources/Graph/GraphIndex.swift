@@ -16,16 +16,11 @@ public struct GraphIndex: Sendable {
     public init(_ graph: Graph) {
         var producer: [String: Int] = [:]
         var consumers: [String: [Int]] = [:]
+        producer.reserveCapacity(graph.nodes.count)
+        consumers.reserveCapacity(graph.nodes.count + graph.inputs.count + graph.initializers.count)
         for (i, node) in graph.nodes.enumerated() {
             for output in node.outputs where !output.isEmpty { producer[output] = i }
-            var seen = Set<String>()
-            for input in node.inputs where !input.isEmpty && seen.insert(input).inserted {
-                consumers[input, default: []].append(i)
-            }
-            // Values a subgraph reads from this scope are uses by the node that owns the subgraph.
-            for name in node.subgraphs.flatMap({ $0.outerScopeReads() }) where seen.insert(name).inserted {
-                consumers[name, default: []].append(i)
-            }
+            node.forEachDistinctRead { consumers[$0, default: []].append(i) }
         }
         var initializer: [String: Int] = [:]
         for (i, t) in graph.initializers.enumerated() { initializer[t.name] = i }
@@ -41,6 +36,21 @@ public struct GraphIndex: Sendable {
 
     /// Nodes that read `name`.
     public func consumers(of name: String) -> [Int] { consumers[name] ?? [] }
+}
+
+extension Node {
+    /// Calls `body` once for each distinct value the node reads: its non-empty inputs, then what its
+    /// subgraphs read from the enclosing scope (uses by the node that owns them).
+    func forEachDistinctRead(_ body: (String) -> Void) {
+        // Nodes read few values: a linear look-back beats hashing into a set, up to a point.
+        if inputs.count <= 16 && !hasSubgraphs {
+            for (k, input) in inputs.enumerated() where !input.isEmpty && !inputs[..<k].contains(input) { body(input) }
+            return
+        }
+        var seen = Set<String>()
+        for input in inputs where !input.isEmpty && seen.insert(input).inserted { body(input) }
+        for name in subgraphs.flatMap({ $0.outerScopeReads() }) where seen.insert(name).inserted { body(name) }
+    }
 }
 
 extension Graph {

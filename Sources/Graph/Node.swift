@@ -83,12 +83,11 @@ public struct Node: Sendable, Hashable {
 
     /// Subgraphs held in attributes (If branches, Loop and Scan bodies).
     public var subgraphs: [Graph] {
-        attributes.flatMap { attribute -> [Graph] in
-            switch attribute.value {
-            case .graph(let g): [g]
-            case .graphs(let gs): gs
-            default: []
-            }
-        }
+        hasSubgraphs ? attributes.flatMap(\.value.subgraphs) : []
+    }
+
+    /// True when an attribute holds a subgraph (cheaper than `subgraphs.isEmpty`: nothing is built).
+    public var hasSubgraphs: Bool {
+        attributes.contains { $0.value.holdsGraphs }
     }
 }

@@ -4,12 +4,11 @@ extension Graph {
     /// Stable: nodes already in order keep their relative order. Throws `.cycle` naming the nodes
     /// that could not be ordered.
     public func topologicalOrder() throws(GraphError) -> [Int] {
+        if isInDependencyOrder { return Array(nodes.indices) }
         let index = GraphIndex(self)
         var pending = Array(repeating: 0, count: nodes.count)
         for (i, node) in nodes.enumerated() {
-            var seen = Set<String>()
-            let reads = node.inputs + node.subgraphs.flatMap { $0.outerScopeReads() }
-            for input in reads where !input.isEmpty && seen.insert(input).inserted {
+            node.forEachDistinctRead { input in
                 if index.producer[input] != nil { pending[i] += 1 }
             }
         }
@@ -32,6 +31,23 @@ extension Graph {
             throw .cycle(nodes.indices.filter { !placed.contains($0) }.map { nodes[$0].displayName })
         }
         return order
+    }
+
+    /// True when every node comes after the producers of what it reads (the order writers store):
+    /// one pass, so that sorting an already sorted graph, as loading does, costs no more.
+    var isInDependencyOrder: Bool {
+        var producer: [String: Int] = [:]
+        producer.reserveCapacity(nodes.count)
+        for (i, node) in nodes.enumerated() {
+            for output in node.outputs where !output.isEmpty { producer[output] = i }
+        }
+        for (i, node) in nodes.enumerated() {
+            if node.hasSubgraphs { return false }
+            for input in node.inputs where !input.isEmpty {
+                if let p = producer[input], p >= i { return false }
+            }
+        }
+        return true
     }
 
     /// Reorders `nodes` topologically (stable).

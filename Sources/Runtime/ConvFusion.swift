@@ -21,18 +21,20 @@ enum ConvFusion {
 
     /// Rewrites `graph`, returning the fused convs by their node index in the rewritten graph.
     static func fuse(_ graph: inout Graph, opsetVersion: Int64) -> [Int: Fused] {
+        // Loading a model runs this every time: nodes are looked at in place (a copy of a node
+        // retains each of its fields), and tables are sized up front.
         var constants: [String: Tensor] = [:]
+        constants.reserveCapacity(graph.initializers.count)
         for tensor in graph.initializers { constants[tensor.name] = tensor }
-        for node in graph.nodes where node.opType == "Constant" && node.isDefaultDomain {
-            if let value = node.tensor("value"), let output = node.outputs.first { constants[output] = value }
+        for i in graph.nodes.indices where graph.nodes[i].opType == "Constant" && graph.nodes[i].isDefaultDomain {
+            if let value = graph.nodes[i].tensor("value"), let output = graph.nodes[i].outputs.first { constants[output] = value }
         }
-        // How many times each value is read, and by which node (meaningful when read once).
-        var readCounts: [String: Int] = [:]
+        // The node that reads each value, or -1 for a value read more than once.
         var reader: [String: Int] = [:]
-        for (i, node) in graph.nodes.enumerated() {
-            for name in node.inputs where !name.isEmpty {
-                readCounts[name, default: 0] += 1
-                reader[name] = i
+        reader.reserveCapacity(graph.nodes.count * 2)
+        for i in graph.nodes.indices {
+            for name in graph.nodes[i].inputs where !name.isEmpty {
+                if reader.updateValue(i, forKey: name) != nil { reader[name] = -1 }
             }
         }
         let graphOutputs = Set(graph.outputs.map(\.name))
@@ -48,15 +50,18 @@ enum ConvFusion {
             inferred = .some(result)
             return result
         }
-        var usedNames = Set(graph.initializers.map(\.name))
-        for node in graph.nodes { usedNames.formUnion(node.outputs) }
-        usedNames.formUnion(graph.inputs.map(\.name))
-
-        var removed = Set<Int>()
+        // Names in use, gathered when a folded weight first needs a fresh one.
+        var usedNames: Set<String>?
+        var removed = [Bool](repeating: false, count: graph.nodes.count)
+        var removedCount = 0
+        func remove(_ node: Int) {
+            removed[node] = true
+            removedCount += 1
+        }
         /// The node that alone reads `value`, when `value` is not a graph output and that node
         /// is not already fused into another conv (a residual Add between two conv branches).
         func soleReader(of value: String) -> Int? {
-            guard readCounts[value] == 1, !graphOutputs.contains(value), let r = reader[value], !removed.contains(r) else { return nil }
+            guard let r = reader[value], r >= 0, !removed[r], !graphOutputs.contains(value) else { return nil }
             return r
         }
         func floats(_ name: String?) -> [Float]? {
@@ -72,19 +77,25 @@ enum ConvFusion {
             return tensor.bytes?.count == tensor.elementCount * 4
         }
         func unique(_ base: String) -> String {
+            if usedNames == nil {
+                var names = Set(graph.initializers.map(\.name))
+                for node in graph.nodes { names.formUnion(node.outputs) }
+                names.formUnion(graph.inputs.map(\.name))
+                usedNames = names
+            }
             var name = base, n = 1
-            while usedNames.contains(name) {
+            while usedNames!.contains(name) {
                 n += 1
                 name = "\(base)_\(n)"
             }
-            usedNames.insert(name)
+            usedNames!.insert(name)
             return name
         }
 
         var fusedByConv: [Int: Fused] = [:]
-        for c in graph.nodes.indices {
+        for c in graph.nodes.indices where graph.nodes[c].opType == "Conv" {
             let conv = graph.nodes[c]
-            guard conv.opType == "Conv", conv.isDefaultDomain, conv.outputs.count == 1, let x = conv.input(0),
+            guard conv.isDefaultDomain, conv.outputs.count == 1, let x = conv.input(0),
                   constants[x] == nil, conv.input(1) != nil else { continue }
             // Only BatchNorm folding needs the weights' values (read lazily: they are the bulk of a
             // model); the epilogue fuses onto weights computed at load (dequantized) as well.
@@ -107,14 +118,14 @@ enum ConvFusion {
                     for k in 0..<perChannel { weight[o * perChannel + k] = Float(Double(weight[o * perChannel + k]) * folded.scale[o]) }
                 }
                 bias = (0..<outputChannels).map { o in Float(Double(bias?[o] ?? 0) * folded.scale[o] + folded.shift[o]) }
-                removed.insert(b)
+                remove(b)
                 label.append("BatchNormalization")
                 current = graph.nodes[b].outputs[0]
             }
             if let a = soleReader(of: current), isResidualCandidate(graph.nodes[a], input: current), let types = types(),
                let other = residual(graph.nodes[a], input: current, types: types),
                constants[other] == nil {
-                removed.insert(a)
+                remove(a)
                 label.append("Add")
                 summand = other
                 epilogue.addsSummand = true
@@ -122,7 +133,7 @@ enum ConvFusion {
             }
             if let r = soleReader(of: current), let activation = activation(graph.nodes[r], input: current, opsetVersion: opsetVersion,
                                                                            floats: floats) {
-                removed.insert(r)
+                remove(r)
                 label.append(graph.nodes[r].opType)
                 epilogue.activation = activation
                 current = graph.nodes[r].outputs[0]
@@ -147,16 +158,19 @@ enum ConvFusion {
             graph.nodes[c] = node
             fusedByConv[c] = Fused(epilogue: epilogue, label: label.joined(separator: "+"))
         }
-        guard !removed.isEmpty else { return [:] }
+        guard removedCount > 0 else { return [:] }
         handFinishesToDepthwiseReaders(&graph, fused: &fusedByConv, constants: constants, soleReader: soleReader)
         var fused: [Int: Fused] = [:]
-        var kept: [Node] = []
-        for (i, node) in graph.nodes.enumerated() where !removed.contains(i) {
-            if let f = fusedByConv[i] { fused[kept.count] = f }
-            kept.append(node)
+        var kept = 0
+        for i in graph.nodes.indices where !removed[i] {
+            if let f = fusedByConv[i] { fused[kept] = f }
+            if kept != i { graph.nodes.swapAt(kept, i) }
+            kept += 1
         }
-        graph.nodes = kept
-        // Folded weights replace the originals; drop originals no remaining node reads.
+        graph.nodes.removeLast(graph.nodes.count - kept)
+        // Folded weights replace the originals; drop originals no remaining node reads. (Fresh
+        // names were only needed, and `usedNames` gathered, when a BatchNormalization was folded.)
+        guard usedNames != nil else { return fused }
         var read = Set(graph.outputs.map(\.name))
         for node in graph.nodes { read.formUnion(node.inputs) }
         read.formUnion(graph.inputs.map(\.name))

@@ -20,11 +20,11 @@ extension ConvFusion {
         for producer in fused.keys.sorted() {
             guard let epilogue = fused[producer]?.epilogue, !epilogue.addsSummand, !epilogue.leavesFinishToReader,
                   let bounds = clampBounds(epilogue.activation) else { continue }
-            let node = graph.nodes[producer]
-            let biasName = node.input(2)
+            let biasName = graph.nodes[producer].input(2)
             if let biasName, constants[biasName]?.elementType != .float32 { continue }
-            guard let output = node.outputs.first, let reader = soleReader(output),
-                  fused[reader]?.epilogue.inputFinish == nil, isDepthwise(graph.nodes[reader], reading: output, constants: constants)
+            guard let output = graph.nodes[producer].outputs.first, let reader = soleReader(output),
+                  fused[reader]?.epilogue.inputFinish == nil, graph.nodes[reader].opType == "Conv",
+                  isDepthwise(graph.nodes[reader], reading: output, constants: constants)
             else { continue }
             var biasInput: Int?
             if let biasName {

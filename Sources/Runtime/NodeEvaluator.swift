@@ -5,7 +5,7 @@ public enum NodeEvaluator {
     /// True when the runtime has a kernel for `node` and the node can run on its own (it holds
     /// no subgraph, whose reads of an enclosing graph a single node cannot see).
     public static func canEvaluate(_ node: Node) -> Bool {
-        node.subgraphs.isEmpty && KernelRegistry.factory(for: node) != nil
+        !node.hasSubgraphs && KernelRegistry.factory(for: node) != nil
     }
 
     /// Computes `node`'s outputs from `inputs` (nil for an absent optional input), named after the

@@ -52,7 +52,7 @@ public final class Session: @unchecked Sendable {
         // Values a node's subgraphs read from this graph become extra inputs of the node, so the
         // plan keeps them alive and the kernel receives them after the declared inputs.
         var outerScopeInputs: [Int: [String]] = [:]
-        for i in graph.nodes.indices where !graph.nodes[i].subgraphs.isEmpty {
+        for i in graph.nodes.indices where graph.nodes[i].hasSubgraphs {
             var seen = Set(graph.nodes[i].inputs)
             let reads = graph.nodes[i].subgraphs.flatMap { $0.outerScopeReads() }.filter { seen.insert($0).inserted }
             graph.nodes[i].inputs += reads
@@ -65,6 +65,7 @@ public final class Session: @unchecked Sendable {
         outputs = graph.outputs
         order = try graph.topologicalOrder()
         var ids: [String: Int] = [:]
+        ids.reserveCapacity(graph.inputs.count + graph.initializers.count + graph.nodes.count * 2)
         func id(_ name: String) -> Int {
             if let existing = ids[name] { return existing }
             ids[name] = ids.count
@@ -72,7 +73,10 @@ public final class Session: @unchecked Sendable {
         }
         for value in graph.inputs { _ = id(value.name) }
         for tensor in graph.initializers { _ = id(tensor.name) }
-        for node in graph.nodes { for name in node.inputs + node.outputs where !name.isEmpty { _ = id(name) } }
+        for node in graph.nodes {
+            for name in node.inputs where !name.isEmpty { _ = id(name) }
+            for name in node.outputs where !name.isEmpty { _ = id(name) }
+        }
         for value in graph.outputs { _ = id(value.name) }
         valueIDs = ids
 
@@ -80,7 +84,8 @@ public final class Session: @unchecked Sendable {
         for tensor in graph.initializers { constants[ids[tensor.name]!] = try NDArray(tensor) }
         for sparse in graph.sparseInitializers { constants[id(sparse.name)] = try NDArray(try sparse.densified()) }
 
-        let missing = graph.nodes.filter { KernelRegistry.factory(for: $0) == nil }
+        let factories = graph.nodes.map(KernelRegistry.factory(for:))
+        let missing = graph.nodes.indices.filter { factories[$0] == nil }.map { graph.nodes[$0] }
         if !missing.isEmpty {
             let ops = Set(missing.map { $0.isDefaultDomain ? $0.opType : "\($0.domain).\($0.opType)" }).sorted()
             throw RuntimeError.unsupported("no kernel for \(ops.joined(separator: ", ")) (used by \(missing.prefix(3).map(\.displayName).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))")
@@ -92,11 +97,11 @@ public final class Session: @unchecked Sendable {
             let constantInputs = node.inputs.map { $0.isEmpty ? nil : constants[ids[$0]!] }
             let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
                                              outerScopeInputs: outerScopeInputs[i] ?? [])
-            let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
+            let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? factories[i]!(context)
             kernels[i] = kernel
             // A node fed only by constants runs now, once, and its outputs become constants.
             let allConstant = node.inputs.allSatisfy { $0.isEmpty || constants[ids[$0]!] != nil }
-            if allConstant && node.subgraphs.isEmpty {
+            if allConstant && !node.hasSubgraphs {
                 let results = try Self.execute(kernel, node: node, inputs: constantInputs,
                                                context: KernelContext(slots: [], arena: nil, threads: options.threads, node: node))
                 for (name, value) in zip(node.outputs, results) where !name.isEmpty { constants[ids[name]!] = value }

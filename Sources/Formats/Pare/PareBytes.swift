@@ -54,6 +54,27 @@ struct PareByteSource {
     private(set) var position: Int
     let source: String
     var context: String
+    /// The entry being read within `context`, spelled out only when an error names it: loading
+    /// reads every node, and formatting a description for each would cost more than decoding it.
+    var item: Item = .none
+
+    enum Item {
+        case none
+        case tensor(index: Int)
+        case namedTensor(String)
+        case node(index: Int)
+        case namedNode(index: Int, name: String, opType: String)
+
+        var description: String {
+            switch self {
+            case .none: ""
+            case .tensor(let index): ", tensor \(index)"
+            case .namedTensor(let name): ", tensor '\(name)'"
+            case .node(let index): ", node \(index)"
+            case .namedNode(let index, let name, let opType): ", node \(index) (\(name.isEmpty ? opType : "\(name) (\(opType))"))"
+            }
+        }
+    }
 
     init(_ buffer: UnsafeRawBufferPointer, source: String, context: String) {
         base = buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
@@ -67,7 +88,7 @@ struct PareByteSource {
     var isAtEnd: Bool { position == end }
 
     func error(_ message: String) -> FormatError {
-        FormatError(source: source, "\(context): \(message)")
+        FormatError(source: source, "\(context)\(item.description): \(message)")
     }
 
     mutating func byte() throws(FormatError) -> UInt8 {
@@ -126,10 +147,10 @@ struct PareByteSource {
 
     mutating func float32() throws(FormatError) -> Float { Float(bitPattern: try uint32()) }
 
-    mutating func bytes(_ count: Int) throws(FormatError) -> Data {
+    /// Steps over `count` bytes.
+    mutating func skip(_ count: Int) throws(FormatError) {
         try need(count)
-        defer { position += count }
-        return Data(bytes: base + position, count: count)
+        position += count
     }
 
     private func need(_ count: Int) throws(FormatError) {

@@ -70,7 +70,9 @@ struct PareDecoder {
     /// Makes a tensor's data from a range of `bytes`: a no-copy view when the file is mapped.
     let view: (Range<Int>) -> Data
 
-    private var strings: [Data] = []
+    /// The string table: each entry's bytes (their range in `bytes`) and its text, decoded once.
+    private var stringRanges: [Range<Int>] = []
+    private var texts: [String] = []
     private var tensors: [Tensor] = []
     private var entries: [PareTensorEntry] = []
     private var deferred: [PareFile.DeferredCheck] = []
@@ -156,7 +158,7 @@ struct PareDecoder {
             throw fail("section DATA starts at \(data.lowerBound), not a multiple of \(PareLayout.alignment)")
         }
 
-        strings = try decodeStrings(ranges[slot(.strings)]!)
+        try decodeStrings(ranges[slot(.strings)]!)
         var blobs = try decodeTensors(ranges[slot(.tensors)]!, data: data)
         covered.removeAll { $0 == data }
         blobs.append(contentsOf: covered)
@@ -201,28 +203,36 @@ struct PareDecoder {
 
     // MARK: Strings and tensors
 
-    private func decodeStrings(_ range: Range<Int>) throws(FormatError) -> [Data] {
+    private mutating func decodeStrings(_ range: Range<Int>) throws(FormatError) {
         var reader = section(range, "section STRS")
         let count = try reader.itemCount("string count")
-        var strings: [Data] = []
-        strings.reserveCapacity(count)
+        stringRanges.reserveCapacity(count)
+        texts.reserveCapacity(count)
         for _ in 0..<count {
             let length = try reader.count("string length", limit: reader.remaining)
-            strings.append(try reader.bytes(length))
+            let start = range.lowerBound + reader.position
+            try reader.skip(length)
+            stringRanges.append(start..<(start + length))
+            // Most entries are names, each read by several nodes: one String each, shared.
+            texts.append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)]), as: UTF8.self))
         }
         try expectEnd(reader)
-        guard strings.first?.isEmpty == true else { throw reader.error("string 0 must be the empty string") }
-        return strings
+        guard stringRanges.first?.isEmpty == true else { throw reader.error("string 0 must be the empty string") }
     }
 
-    private func string(_ reader: inout PareByteSource) throws(FormatError) -> Data {
+    private func stringIndex(_ reader: inout PareByteSource) throws(FormatError) -> Int {
         let index = try reader.varint()
-        guard index < UInt64(strings.count) else { throw reader.error("string index \(index) is past the string table's \(strings.count) entries") }
-        return strings[Int(index)]
+        guard index < UInt64(texts.count) else { throw reader.error("string index \(index) is past the string table's \(texts.count) entries") }
+        return Int(index)
+    }
+
+    /// A string-table entry as bytes (attribute strings need not be UTF-8).
+    private func string(_ reader: inout PareByteSource) throws(FormatError) -> Data {
+        Data(UnsafeRawBufferPointer(rebasing: bytes[stringRanges[try stringIndex(&reader)]]))
     }
 
     private func text(_ reader: inout PareByteSource) throws(FormatError) -> String {
-        String(decoding: try string(&reader), as: UTF8.self)
+        texts[try stringIndex(&reader)]
     }
 
     private func elementType(_ reader: inout PareByteSource) throws(FormatError) -> ElementType {
@@ -254,9 +264,9 @@ struct PareDecoder {
         var blobs: [Range<Int>] = []
         var pending: [(index: Int, range: Range<Int>, crc: UInt32)] = []
         for index in 0..<count {
-            reader.context = "section TENS, tensor \(index)"
+            reader.item = .tensor(index: index)
             let name = try text(&reader)
-            reader.context = "section TENS, tensor '\(name)'"
+            reader.item = .namedTensor(name)
             let type = try elementType(&reader)
             let shape = try self.shape(&reader)
             let elements = shape.reduce(1, *)
@@ -308,7 +318,7 @@ struct PareDecoder {
                 throw reader.error("unknown encoding \(encoding)")
             }
         }
-        reader.context = "section TENS"
+        reader.item = .none
         try expectEnd(reader)
         try checkAndDecompress(pending)
         return blobs
@@ -332,9 +342,17 @@ struct PareDecoder {
         }
     }
 
+    /// Total blob bytes from which their checks run in parallel.
+    static let parallelCheckBytes = 4 << 20
+
     /// The name of the first blob whose CRC-32 differs from the recorded one.
     static func firstMismatch(_ checks: [PareFile.DeferredCheck]) -> String? {
         guard !checks.isEmpty else { return nil }
+        // Below a few megabytes (a millisecond of checking), waking worker threads costs more
+        // than it saves, the first time in a process most of all.
+        if checks.reduce(0, { $0 + $1.bytes.count }) < parallelCheckBytes {
+            return checks.first { check in check.bytes.withUnsafeBytes { CRC32.checksum($0) } != check.crc }?.name
+        }
         let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: checks.count)
         results.initialize(repeating: true)
         defer { results.deallocate() }
@@ -363,7 +381,6 @@ struct PareDecoder {
             opsets.append(OpsetImport(domain: domain, version: Int64(truncatingIfNeeded: try reader.varint())))
         }
         let graph = try self.graph(&reader, depth: 0)
-        reader.context = "section GRPH"
         try expectEnd(reader)
         return Model(irVersion: Int64(truncatingIfNeeded: irVersion), opsetImports: opsets, graph: graph)
     }
@@ -372,7 +389,10 @@ struct PareDecoder {
         guard depth < PareLayout.maximumGraphDepth else { throw reader.error("subgraphs nested deeper than \(PareLayout.maximumGraphDepth)") }
         var graph = Graph(name: try text(&reader))
         let context = depth == 0 ? "section GRPH" : "section GRPH, subgraph '\(graph.name)'"
+        let (outerContext, outerItem) = (reader.context, reader.item)
+        defer { (reader.context, reader.item) = (outerContext, outerItem) }
         reader.context = context
+        reader.item = .none
         for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { graph.inputs.append(try valueDeclaration(&reader)) }
         for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { graph.outputs.append(try valueDeclaration(&reader)) }
         for _ in 0..<(try reader.itemCount("initializer count")) { graph.initializers.append(try tensor(&reader)) }
@@ -380,14 +400,14 @@ struct PareDecoder {
         let nodeCount = try reader.itemCount("node count", minimumBytes: 5)
         graph.nodes.reserveCapacity(nodeCount)
         for index in 0..<nodeCount {
-            reader.context = "\(context), node \(index)"
-            graph.nodes.append(try node(&reader, depth: depth))
-            reader.context = context
+            reader.item = .node(index: index)
+            graph.nodes.append(try node(&reader, depth: depth, index: index))
+            reader.item = .none
         }
         return graph
     }
 
-    private func node(_ reader: inout PareByteSource, depth: Int) throws(FormatError) -> Node {
+    private func node(_ reader: inout PareByteSource, depth: Int, index: Int) throws(FormatError) -> Node {
         let code = try reader.varint()
         var domain = "", opType: String
         if code == 0 {
@@ -400,7 +420,7 @@ struct PareDecoder {
             opType = PareLayout.builtinOps[Int(code) - 1]
         }
         var node = Node(name: try text(&reader), opType: opType, domain: domain, inputs: [], outputs: [])
-        reader.context += " (\(node.displayName))"
+        reader.item = .namedNode(index: index, name: node.name, opType: opType)
         for _ in 0..<(try reader.itemCount("input count")) { node.inputs.append(try text(&reader)) }
         for _ in 0..<(try reader.itemCount("output count")) { node.outputs.append(try text(&reader)) }
         for _ in 0..<(try reader.itemCount("attribute count", minimumBytes: 3)) {

@@ -30,7 +30,7 @@ public struct DeduplicationPass: Pass {
         var firstNode: [ExpressionKey: Int] = [:]
         for i in try graph.topologicalOrder() {
             let node = editor.node(i)
-            guard node.subgraphs.isEmpty, node.isDefaultDomain, !ConstantFoldingPass.nondeterministic.contains(node.opType),
+            guard !node.hasSubgraphs, node.isDefaultDomain, !ConstantFoldingPass.nondeterministic.contains(node.opType),
                   !node.outputs.isEmpty else { continue }
             let key = ExpressionKey(opType: node.opType, inputs: node.inputs, attributes: node.attributes, outputCount: node.outputs.count)
             guard let first = firstNode[key] else {

@@ -44,7 +44,7 @@ public struct ShapeFoldingPass: Pass {
             let node = editor.node(i)
             // Only nodes computed from something not constant: constant folding handles the rest.
             guard ConstantFoldingPass.isFoldable(node) || Self.shapeOnly.contains(node.opType),
-                  node.isDefaultDomain, node.subgraphs.isEmpty,
+                  node.isDefaultDomain, !node.hasSubgraphs,
                   node.inputs.contains(where: { !$0.isEmpty && !editor.isConstant($0) }),
                   !node.outputs.contains(where: { editor.graphOutputs.contains($0) }) else { continue }
             var values: [Tensor] = []

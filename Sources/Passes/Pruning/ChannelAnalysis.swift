@@ -205,7 +205,7 @@ private struct AnalysisBuilder {
         let node = graph.nodes[i]
         let inputLayouts = node.inputs.map { $0.isEmpty ? nil : layouts[$0] }
         let rule = OpSchemas.lookup(node.opType, domain: node.domain)?.channels ?? .opaque
-        if !node.subgraphs.isEmpty || (rule == .opaque && node.opType != "Constant") {
+        if node.hasSubgraphs || (rule == .opaque && node.opType != "Constant") {
             for layout in inputLayouts { block(layout, "read by \(node.displayName), which pruning does not follow") }
             return
         }

@@ -1,4 +1,4 @@
 /// Kernels that run subgraphs.
-let controlFlowKernels: [String: KernelFactory] = [
+let controlFlowKernels: KeyValuePairs<String, KernelFactory> = [
     "If": IfKernel.make,
 ]

@@ -1,5 +1,5 @@
 /// Convolutions, pooling and matrix products (through BLAS where it pays).
-let convolutionKernels: [String: KernelFactory] = [
+let convolutionKernels: KeyValuePairs<String, KernelFactory> = [
     "AveragePool": AveragePoolKernel.make,
     "Conv": ConvKernel.make,
     "ConvTranspose": ConvTransposeKernel.make,

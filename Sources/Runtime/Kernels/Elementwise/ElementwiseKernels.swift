@@ -1,6 +1,6 @@
 /// Elementwise kernels: activations, arithmetic with broadcasting, comparisons, logic, casts.
 /// Most are an op value plugged into one of the generic kernels of ElementwiseSupport.swift.
-let elementwiseKernels: [String: KernelFactory] = [
+let elementwiseKernels: KeyValuePairs<String, KernelFactory> = [
     // Activations and math functions.
     "Relu": ReluOp.make,
     "LeakyRelu": LeakyReluOp.make,

@@ -1,5 +1,5 @@
 /// Normalizations, reductions, softmax and quantization kernels.
-let normalizationKernels: [String: KernelFactory] = [
+let normalizationKernels: KeyValuePairs<String, KernelFactory> = [
     "ArgMax": ArgMax.make,
     "ArgMin": ArgMin.make,
     "BatchNormalization": BatchNormalization.make,

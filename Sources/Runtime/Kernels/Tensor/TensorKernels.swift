@@ -1,6 +1,6 @@
 /// Kernels that move, reshape or create tensors without arithmetic (plus Resize and Upsample,
 /// whose nearest mode is pure data movement and whose other modes share its index machinery).
-let tensorKernels: [String: KernelFactory] = [
+let tensorKernels: KeyValuePairs<String, KernelFactory> = [
     "Concat": ConcatKernel.make,
     "Constant": ConstantKernel.make,
     "ConstantOfShape": ConstantOfShapeKernel.make,
