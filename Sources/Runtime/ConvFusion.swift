@@ -19,8 +19,18 @@ enum ConvFusion {
         var label: String
     }
 
-    /// Rewrites `graph`, returning the fused convs by their node index in the rewritten graph.
-    static func fuse(_ graph: inout Graph, opsetVersion: Int64) -> [Int: Fused] {
+    /// What fusing did to a graph, by node of the rewritten graph. (Arrays indexed by node rather
+    /// than dictionaries keyed by it, here and in Session: the first dictionary keyed by Int in a
+    /// process costs a runtime conformance scan, tens of microseconds of a small model's load.)
+    struct Outcome {
+        /// What each node fuses (nil: nothing).
+        var fused: [Fused?]
+        /// Each node's index in the graph before the rewrite (fusing removes nodes, keeping order).
+        var originalIndex: [Int]
+    }
+
+    /// Rewrites `graph`, fusing the nodes after its convs into them.
+    static func fuse(_ graph: inout Graph, opsetVersion: Int64) -> Outcome {
         // Loading a model runs this every time: nodes are looked at in place (a copy of a node
         // retains each of its fields), and tables are sized up front.
         var constants: [String: Tensor] = [:]
@@ -39,14 +49,13 @@ enum ConvFusion {
         }
         let graphOutputs = Set(graph.outputs.map(\.name))
         // Shapes (symbolic where inputs are) decide whether a residual operand matches the output.
-        // They are inferred at the first residual candidate, on the graph as it was before any
-        // rewrite (a copy, shared until then): inference is most of a small model's load time,
-        // and models without residual Adds never need it.
-        let original = graph
+        // They are inferred at the first residual candidate (inference is most of a small model's
+        // load time, and models without residual Adds never need it), on the graph as it was:
+        // rewrites are collected and made after the search.
         var inferred: InferredTypes??
         func types() -> InferredTypes? {
             if let inferred { return inferred }
-            let result = try? ShapeInference.infer(original, opsetVersion: opsetVersion)
+            let result = try? ShapeInference.infer(graph, opsetVersion: opsetVersion)
             inferred = .some(result)
             return result
         }
@@ -92,7 +101,11 @@ enum ConvFusion {
             return name
         }
 
-        var fusedByConv: [Int: Fused] = [:]
+        var fusedByConv = [Fused?](repeating: nil, count: graph.nodes.count)
+        // The convs to rewrite, and their new forms (arrays of types the load path uses anyway:
+        // each new element type costs its metadata the first time in a process).
+        var rewrittenConvs: [Int] = [], rewrittenNodes: [Node] = []
+        var foldedInitializers: [Tensor] = []
         for c in graph.nodes.indices where graph.nodes[c].opType == "Conv" {
             let conv = graph.nodes[c]
             guard conv.isDefaultDomain, conv.outputs.count == 1, let x = conv.input(0),
@@ -104,9 +117,10 @@ enum ConvFusion {
             let outputChannels = weightShape?.first ?? 0
             var weight: [Float] = [], bias: [Float]?
             var current = conv.outputs[0]
-            var label = ["Conv"]
+            var label = "Conv"
             var epilogue = ConvEpilogue()
             var summand: String?
+            var foldsBatchNormalization = false
 
             if weightShape != nil, let b = soleReader(of: current),
                let folded = batchNormalization(graph.nodes[b], input: current, channels: outputChannels, floats: floats),
@@ -119,14 +133,15 @@ enum ConvFusion {
                 }
                 bias = (0..<outputChannels).map { o in Float(Double(bias?[o] ?? 0) * folded.scale[o] + folded.shift[o]) }
                 remove(b)
-                label.append("BatchNormalization")
+                foldsBatchNormalization = true
+                label += "+BatchNormalization"
                 current = graph.nodes[b].outputs[0]
             }
             if let a = soleReader(of: current), isResidualCandidate(graph.nodes[a], input: current), let types = types(),
                let other = residual(graph.nodes[a], input: current, types: types),
                constants[other] == nil {
                 remove(a)
-                label.append("Add")
+                label += "+Add"
                 summand = other
                 epilogue.addsSummand = true
                 current = graph.nodes[a].outputs[0]
@@ -134,48 +149,60 @@ enum ConvFusion {
             if let r = soleReader(of: current), let activation = activation(graph.nodes[r], input: current, opsetVersion: opsetVersion,
                                                                            floats: floats) {
                 remove(r)
-                label.append(graph.nodes[r].opType)
+                label += "+" + graph.nodes[r].opType
                 epilogue.activation = activation
                 current = graph.nodes[r].outputs[0]
             }
-            guard label.count > 1 else { continue }
+            guard label != "Conv" else { continue }
 
-            var node = conv
-            if label.contains("BatchNormalization") {
+            var inputs: [String]
+            if foldsBatchNormalization {
                 let base = conv.name.isEmpty ? conv.outputs[0] : conv.name
                 let weightName = unique(base + ".fused_weight"), biasName = unique(base + ".fused_bias")
                 let foldedWeight = Tensor(name: weightName, shape: constants[conv.inputs[1]]!.shape, floats: weight)
                 let foldedBias = Tensor(name: biasName, shape: [outputChannels], floats: bias ?? [])
-                graph.initializers += [foldedWeight, foldedBias]
+                foldedInitializers += [foldedWeight, foldedBias]
                 constants[weightName] = foldedWeight
                 constants[biasName] = foldedBias
-                node.inputs = [x, weightName, biasName]
+                inputs = [x, weightName, biasName]
             } else {
-                node.inputs = [x, conv.input(1)!, conv.input(2) ?? ""]
+                inputs = [x, conv.input(1)!, conv.input(2) ?? ""]
             }
-            if let summand { node.inputs.append(summand) }
+            if let summand { inputs.append(summand) }
+            var node = conv
+            node.inputs = inputs
             node.outputs = [current]
-            graph.nodes[c] = node
-            fusedByConv[c] = Fused(epilogue: epilogue, label: label.joined(separator: "+"))
+            rewrittenConvs.append(c)
+            rewrittenNodes.append(node)
+            fusedByConv[c] = Fused(epilogue: epilogue, label: label)
         }
-        guard removedCount > 0 else { return [:] }
+        guard removedCount > 0 else {
+            return Outcome(fused: [Fused?](repeating: nil, count: graph.nodes.count), originalIndex: Array(graph.nodes.indices))
+        }
+        graph.initializers += foldedInitializers
+        for (c, node) in zip(rewrittenConvs, rewrittenNodes) { graph.nodes[c] = node }
         handFinishesToDepthwiseReaders(&graph, fused: &fusedByConv, constants: constants, soleReader: soleReader)
-        var fused: [Int: Fused] = [:]
-        var kept = 0
+        var originalIndex: [Int] = []
+        originalIndex.reserveCapacity(graph.nodes.count - removedCount)
         for i in graph.nodes.indices where !removed[i] {
-            if let f = fusedByConv[i] { fused[kept] = f }
-            if kept != i { graph.nodes.swapAt(kept, i) }
-            kept += 1
+            let kept = originalIndex.count
+            if kept != i {
+                graph.nodes.swapAt(kept, i)
+                fusedByConv.swapAt(kept, i)
+            }
+            originalIndex.append(i)
         }
-        graph.nodes.removeLast(graph.nodes.count - kept)
+        graph.nodes.removeLast(removedCount)
+        fusedByConv.removeLast(removedCount)
+        let outcome = Outcome(fused: fusedByConv, originalIndex: originalIndex)
         // Folded weights replace the originals; drop originals no remaining node reads. (Fresh
         // names were only needed, and `usedNames` gathered, when a BatchNormalization was folded.)
-        guard usedNames != nil else { return fused }
+        guard usedNames != nil else { return outcome }
         var read = Set(graph.outputs.map(\.name))
         for node in graph.nodes { read.formUnion(node.inputs) }
         read.formUnion(graph.inputs.map(\.name))
         graph.initializers.removeAll { !read.contains($0.name) }
-        return fused
+        return outcome
     }
 
     /// Per-channel scale and shift of an inference-mode BatchNormalization reading `input`, with

@@ -15,9 +15,9 @@ extension ConvFusion {
     /// with group C: one output channel per input channel, so each input plane is read by one
     /// output. The producer's bias becomes a trailing input of the reader.
     static func handFinishesToDepthwiseReaders(
-        _ graph: inout Graph, fused: inout [Int: Fused], constants: [String: Tensor], soleReader: (String) -> Int?
+        _ graph: inout Graph, fused: inout [Fused?], constants: [String: Tensor], soleReader: (String) -> Int?
     ) {
-        for producer in fused.keys.sorted() {
+        for producer in fused.indices where fused[producer] != nil {
             guard let epilogue = fused[producer]?.epilogue, !epilogue.addsSummand, !epilogue.leavesFinishToReader,
                   let bounds = clampBounds(epilogue.activation) else { continue }
             let biasName = graph.nodes[producer].input(2)

@@ -21,7 +21,7 @@ final class ExecutionPlan: @unchecked Sendable {
     let arena: Buffer?
     let arenaLock = NSLock()
 
-    init(graph: Graph, opsetVersion: Int64, order: [Int], valueIDs: [String: Int], kernels: [Int: any Kernel],
+    init(graph: Graph, opsetVersion: Int64, order: [Int], valueIDs: [String: Int], kernels: [(any Kernel)?],
          constants: Set<Int>, inputShapes: [String: [Int]]) throws {
         // Static shapes where inference can tell; other tensors are allocated when they are made.
         let inferred: InferredTypes

@@ -36,11 +36,13 @@ public final class Session: @unchecked Sendable {
     private let graph: Graph
     private let order: [Int]
     private let valueIDs: [String: Int]
-    private let kernels: [Int: any Kernel]
+    /// By node index (nil for nodes left out of the schedule, such as those computed at creation).
+    private let kernels: [(any Kernel)?]
     /// What fused nodes stand for ("Conv+BatchNormalization+Relu"), by node index.
-    private let labels: [Int: String]
-    /// Values known before any input arrives: initializers and everything computed from them alone.
-    private let constants: [Int: NDArray]
+    private let labels: [String?]
+    /// Values known before any input arrives (initializers and everything computed from them
+    /// alone), by value id.
+    private let constants: [NDArray?]
     private var plans: [[String: [Int]]: ExecutionPlan] = [:]
     private let lock = NSLock()
 
@@ -51,15 +53,20 @@ public final class Session: @unchecked Sendable {
         var graph = try model.inliningLocalFunctions().graph
         // Values a node's subgraphs read from this graph become extra inputs of the node, so the
         // plan keeps them alive and the kernel receives them after the declared inputs.
-        var outerScopeInputs: [Int: [String]] = [:]
+        var outerScopeInputs = [[String]](repeating: [], count: graph.nodes.count)
         for i in graph.nodes.indices where graph.nodes[i].hasSubgraphs {
             var seen = Set(graph.nodes[i].inputs)
             let reads = graph.nodes[i].subgraphs.flatMap { $0.outerScopeReads() }.filter { seen.insert($0).inserted }
             graph.nodes[i].inputs += reads
             outerScopeInputs[i] = reads
         }
-        let fused = options.fusesConvolutions ? ConvFusion.fuse(&graph, opsetVersion: model.defaultOpsetVersion) : [:]
-        labels = fused.mapValues(\.label)
+        var fused = [ConvFusion.Fused?](repeating: nil, count: graph.nodes.count)
+        if options.fusesConvolutions {
+            let outcome = ConvFusion.fuse(&graph, opsetVersion: model.defaultOpsetVersion)
+            fused = outcome.fused
+            outerScopeInputs = outcome.originalIndex.map { outerScopeInputs[$0] }
+        }
+        labels = fused.map { $0?.label }
         self.graph = graph
         inputs = graph.runtimeInputs
         outputs = graph.outputs
@@ -78,11 +85,12 @@ public final class Session: @unchecked Sendable {
             for name in node.outputs where !name.isEmpty { _ = id(name) }
         }
         for value in graph.outputs { _ = id(value.name) }
-        valueIDs = ids
 
-        var constants: [Int: NDArray] = [:]
+        for sparse in graph.sparseInitializers { _ = id(sparse.name) }
+        valueIDs = ids
+        var constants = [NDArray?](repeating: nil, count: ids.count)
         for tensor in graph.initializers { constants[ids[tensor.name]!] = try NDArray(tensor) }
-        for sparse in graph.sparseInitializers { constants[id(sparse.name)] = try NDArray(try sparse.densified()) }
+        for sparse in graph.sparseInitializers { constants[ids[sparse.name]!] = try NDArray(try sparse.densified()) }
 
         let factories = graph.nodes.map(KernelRegistry.factory(for:))
         let missing = graph.nodes.indices.filter { factories[$0] == nil }.map { graph.nodes[$0] }
@@ -90,13 +98,13 @@ public final class Session: @unchecked Sendable {
             let ops = Set(missing.map { $0.isDefaultDomain ? $0.opType : "\($0.domain).\($0.opType)" }).sorted()
             throw RuntimeError.unsupported("no kernel for \(ops.joined(separator: ", ")) (used by \(missing.prefix(3).map(\.displayName).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))")
         }
-        var kernels: [Int: any Kernel] = [:]
+        var kernels = [(any Kernel)?](repeating: nil, count: graph.nodes.count)
         let opset = model.defaultOpsetVersion
         for i in order {
             let node = graph.nodes[i]
             let constantInputs = node.inputs.map { $0.isEmpty ? nil : constants[ids[$0]!] }
             let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
-                                             outerScopeInputs: outerScopeInputs[i] ?? [])
+                                             outerScopeInputs: outerScopeInputs[i])
             let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? factories[i]!(context)
             kernels[i] = kernel
             // A node fed only by constants runs now, once, and its outputs become constants.
@@ -129,7 +137,7 @@ public final class Session: @unchecked Sendable {
         let shapes = try checkFeeds(feeds)
         let plan = try self.plan(for: shapes)
         var values = [NDArray?](repeating: nil, count: valueIDs.count)
-        for (id, value) in constants { values[id] = value }
+        for (id, value) in constants.enumerated() where value != nil { values[id] = value }
         for (name, value) in feeds { values[valueIDs[name]!] = value }
         // The plan's arena is reused across runs; a concurrent run gets one of its own.
         let ownsArena = plan.arenaLock.try()
@@ -209,7 +217,7 @@ public final class Session: @unchecked Sendable {
         defer { lock.unlock() }
         if let plan = plans[shapes] { return plan }
         let plan = try ExecutionPlan(graph: graph, opsetVersion: model.defaultOpsetVersion, order: order, valueIDs: valueIDs,
-                                     kernels: kernels, constants: Set(constants.keys), inputShapes: shapes)
+                                     kernels: kernels, constants: Set(constants.indices.filter { constants[$0] != nil }), inputShapes: shapes)
         plans[shapes] = plan
         return plan
     }

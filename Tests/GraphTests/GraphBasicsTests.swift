@@ -42,6 +42,19 @@ import Testing
         try graph.validate()
     }
 
+    @Test func dependencyOrderIsOptionalButCyclesAreNot() throws {
+        func relu(_ name: String, _ input: String, _ output: String) -> Node {
+            Node(name: name, opType: "Relu", inputs: [input], outputs: [output])
+        }
+        let y = [Value(name: "y", .float32, [1])]
+        // Valid though stored consumer first: validation falls back to the full sort.
+        try Graph(nodes: [relu("late", "h", "y"), relu("early", "x", "h")], inputs: [input], outputs: y).validate()
+        let cycle = Graph(nodes: [relu("p", "q", "p"), relu("q", "p", "q"), relu("out", "p", "y")], inputs: [input], outputs: y)
+        #expect(throws: GraphError.cycle(["p (Relu)", "q (Relu)", "out (Relu)"])) { try cycle.validate() }
+        let selfLoop = Graph(nodes: [relu("loop", "y", "y")], inputs: [input], outputs: y)
+        #expect(throws: GraphError.cycle(["loop (Relu)"])) { try selfLoop.validate() }
+    }
+
     @Test func danglingInputNamesNodeAndValue() {
         let graph = Graph(nodes: [Node(name: "act", opType: "Relu", inputs: ["missing"], outputs: ["y"])], inputs: [input])
         let error = #expect(throws: GraphError.self) { try graph.validate() }

@@ -108,6 +108,29 @@ import Testing
         #expect(result.error < 1e-5, "\(p.name): relative error \(result.error)")
     }
 
+    @Test func subgraphAfterFusedNodesStillReadsTheOuterScope() throws {
+        // Fusing removes the Relu, so the If moves from node 2 to node 1; the values its branch
+        // reads from the enclosing graph must move with it.
+        var b = Builder()
+        b.conv("x", "c", cin: 3, cout: 4, kernel: [3, 3])
+        b.node("Relu", ["c"], "r")
+        let branch = { (name: String, op: String) in
+            Graph(name: name, nodes: [Node(opType: op, inputs: ["r"], outputs: [name + ".y"])], outputs: [Value(name: name + ".y", type: nil)])
+        }
+        b.nodes.append(Node(name: "if", opType: "If", inputs: ["flag"], outputs: ["y"],
+                            attributes: [Attribute("then_branch", .graph(branch("then", "Identity"))),
+                                         Attribute("else_branch", .graph(branch("else", "Neg")))]))
+        var model = b.model(inputs: [("x", [1, 3, 6, 6])], outputs: ["y"])
+        model.graph.inputs.append(Value(name: "flag", .bool, []))
+        for flag in [true, false] {
+            let flagArray = try NDArray(Tensor(name: "flag", elementType: .bool, shape: [], storage: .bytes(Data([flag ? 1 : 0]))))
+            let feeds = ["x": input([1, 3, 6, 6]), "flag": flagArray]
+            let result = try compare(model, feeds: feeds)
+            #expect(result.labels == ["Conv+Relu", "If"])
+            #expect(result.error == 0)
+        }
+    }
+
     @Test("every fusable activation matches its own kernel", arguments: [
         ("LeakyRelu", [Attribute("alpha", .float(0.2))]), ("HardSigmoid", []), ("HardSwish", []),
         ("Sigmoid", []), ("Tanh", []),

@@ -175,7 +175,7 @@ struct PareDecoder {
     }
 
     private var hasMagic: Bool {
-        bytes.count >= PareLayout.magic.count && zip(bytes.prefix(8), PareLayout.magic).allSatisfy { $0 == $1 }
+        bytes.count >= PareLayout.magic.count && PareLayout.magic.indices.allSatisfy { bytes[$0] == PareLayout.magic[$0] }
     }
 
     private func section(_ range: Range<Int>, _ context: String) -> PareByteSource {
