@@ -38,12 +38,12 @@ extension Graph {
     var isInDependencyOrder: Bool {
         var producer: [String: Int] = [:]
         producer.reserveCapacity(nodes.count)
-        for (i, node) in nodes.enumerated() {
-            for output in node.outputs where !output.isEmpty { producer[output] = i }
+        for i in nodes.indices {
+            for output in nodes[i].outputs where !output.isEmpty { producer[output] = i }
         }
-        for (i, node) in nodes.enumerated() {
-            if node.hasSubgraphs { return false }
-            for input in node.inputs where !input.isEmpty {
+        for i in nodes.indices {
+            if nodes[i].hasSubgraphs { return false }
+            for input in nodes[i].inputs where !input.isEmpty {
                 if let p = producer[input], p >= i { return false }
             }
         }

@@ -35,22 +35,23 @@ extension Graph {
             // An input may repeat an initializer's name (the initializer is its default value).
             if definedBy[input.name] == nil { try define(input.name, by: byGraphInput) }
         }
-        for (i, node) in nodes.enumerated() {
-            for output in node.outputs { try define(output, by: i) }
+        // Nodes are read in place: a copy of each would retain all its fields.
+        for i in nodes.indices {
+            for output in nodes[i].outputs { try define(output, by: i) }
         }
         // Nodes stored in dependency order (what writers produce) prove the graph acyclic in this
         // same pass; only out-of-order nodes or subgraphs need the full sort.
         var inOrder = true
         var visible: Set<String>?
-        for (i, node) in nodes.enumerated() {
-            for input in node.inputs where !input.isEmpty {
+        for i in nodes.indices {
+            for input in nodes[i].inputs where !input.isEmpty {
                 if let definer = definedBy[input] {
                     if definer >= i { inOrder = false }
                 } else if !outerScope.contains(input) {
-                    throw .danglingInput(node: node.displayName, input: input)
+                    throw .danglingInput(node: nodes[i].displayName, input: input)
                 }
             }
-            for attribute in node.attributes {
+            for attribute in nodes[i].attributes {
                 switch attribute.value {
                 case .tensor(let t): try t.validate()
                 case .tensors(let ts): for t in ts { try t.validate() }

@@ -33,12 +33,7 @@ enum ConvFusion {
     static func fuse(_ graph: inout Graph, opsetVersion: Int64) -> Outcome {
         // Loading a model runs this every time: nodes are looked at in place (a copy of a node
         // retains each of its fields), and tables are sized up front.
-        var constants: [String: Tensor] = [:]
-        constants.reserveCapacity(graph.initializers.count)
-        for tensor in graph.initializers { constants[tensor.name] = tensor }
-        for i in graph.nodes.indices where graph.nodes[i].opType == "Constant" && graph.nodes[i].isDefaultDomain {
-            if let value = graph.nodes[i].tensor("value"), let output = graph.nodes[i].outputs.first { constants[output] = value }
-        }
+        var constants = ConstantTable(graph)
         // The node that reads each value, or -1 for a value read more than once.
         var reader: [String: Int] = [:]
         reader.reserveCapacity(graph.nodes.count * 2)
@@ -109,7 +104,7 @@ enum ConvFusion {
         for c in graph.nodes.indices where graph.nodes[c].opType == "Conv" {
             let conv = graph.nodes[c]
             guard conv.isDefaultDomain, conv.outputs.count == 1, let x = conv.input(0),
-                  constants[x] == nil, conv.input(1) != nil else { continue }
+                  !constants.contains(x), conv.input(1) != nil else { continue }
             // Only BatchNorm folding needs the weights' values (read lazily: they are the bulk of a
             // model); the epilogue fuses onto weights computed at load (dequantized) as well.
             let weightShape = isFloatConstant(conv.input(1)) && (conv.input(2) == nil || isFloatConstant(conv.input(2)))
@@ -139,7 +134,7 @@ enum ConvFusion {
             }
             if let a = soleReader(of: current), isResidualCandidate(graph.nodes[a], input: current), let types = types(),
                let other = residual(graph.nodes[a], input: current, types: types),
-               constants[other] == nil {
+               !constants.contains(other) {
                 remove(a)
                 label += "+Add"
                 summand = other
@@ -162,8 +157,8 @@ enum ConvFusion {
                 let foldedWeight = Tensor(name: weightName, shape: constants[conv.inputs[1]]!.shape, floats: weight)
                 let foldedBias = Tensor(name: biasName, shape: [outputChannels], floats: bias ?? [])
                 foldedInitializers += [foldedWeight, foldedBias]
-                constants[weightName] = foldedWeight
-                constants[biasName] = foldedBias
+                constants.add(foldedWeight)
+                constants.add(foldedBias)
                 inputs = [x, weightName, biasName]
             } else {
                 inputs = [x, conv.input(1)!, conv.input(2) ?? ""]
@@ -270,5 +265,36 @@ enum ConvFusion {
             return .clip(lower: bounds[0], upper: bounds[1])
         default: return nil
         }
+    }
+}
+
+/// The graph's constants by name: initializers and Constant nodes' values. Tensors stay in one
+/// array (the initializers' own, shared), so building the table copies none of them.
+struct ConstantTable {
+    private var tensors: [Tensor]
+    private var positions: [String: Int] = [:]
+
+    init(_ graph: Graph) {
+        tensors = graph.initializers
+        positions.reserveCapacity(tensors.count)
+        for (i, tensor) in tensors.enumerated() { positions[tensor.name] = i }
+        for node in graph.nodes.indices where graph.nodes[node].opType == "Constant" && graph.nodes[node].isDefaultDomain {
+            if var value = graph.nodes[node].tensor("value"), let output = graph.nodes[node].outputs.first {
+                value.name = output
+                add(value)
+            }
+        }
+    }
+
+    subscript(name: String) -> Tensor? {
+        positions[name].map { tensors[$0] }
+    }
+
+    /// True when `name` is a constant (without copying its tensor out).
+    func contains(_ name: String) -> Bool { positions[name] != nil }
+
+    mutating func add(_ tensor: Tensor) {
+        positions[tensor.name] = tensors.count
+        tensors.append(tensor)
     }
 }

@@ -15,7 +15,7 @@ extension ConvFusion {
     /// with group C: one output channel per input channel, so each input plane is read by one
     /// output. The producer's bias becomes a trailing input of the reader.
     static func handFinishesToDepthwiseReaders(
-        _ graph: inout Graph, fused: inout [Fused?], constants: [String: Tensor], soleReader: (String) -> Int?
+        _ graph: inout Graph, fused: inout [Fused?], constants: ConstantTable, soleReader: (String) -> Int?
     ) {
         for producer in fused.indices where fused[producer] != nil {
             guard let epilogue = fused[producer]?.epilogue, !epilogue.addsSummand, !epilogue.leavesFinishToReader,
@@ -50,7 +50,7 @@ extension ConvFusion {
     }
 
     /// True for a 2-D depthwise Conv reading `input` with one output channel per input channel.
-    private static func isDepthwise(_ node: Node, reading input: String, constants: [String: Tensor]) -> Bool {
+    private static func isDepthwise(_ node: Node, reading input: String, constants: ConstantTable) -> Bool {
         guard node.opType == "Conv", node.isDefaultDomain, node.input(0) == input, node.outputs.count == 1,
               let weightName = node.input(1), let weight = constants[weightName], weight.elementType == .float32,
               weight.shape.count == 4, weight.shape[1] == 1, weight.shape[0] > 1 else { return false }

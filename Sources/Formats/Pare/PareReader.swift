@@ -421,9 +421,15 @@ struct PareDecoder {
         }
         var node = Node(name: try text(&reader), opType: opType, domain: domain, inputs: [], outputs: [])
         reader.item = .namedNode(index: index, name: node.name, opType: opType)
-        for _ in 0..<(try reader.itemCount("input count")) { node.inputs.append(try text(&reader)) }
-        for _ in 0..<(try reader.itemCount("output count")) { node.outputs.append(try text(&reader)) }
-        for _ in 0..<(try reader.itemCount("attribute count", minimumBytes: 3)) {
+        let inputCount = try reader.itemCount("input count")
+        node.inputs.reserveCapacity(inputCount)
+        for _ in 0..<inputCount { node.inputs.append(try text(&reader)) }
+        let outputCount = try reader.itemCount("output count")
+        node.outputs.reserveCapacity(outputCount)
+        for _ in 0..<outputCount { node.outputs.append(try text(&reader)) }
+        let attributeCount = try reader.itemCount("attribute count", minimumBytes: 3)
+        node.attributes.reserveCapacity(attributeCount)
+        for _ in 0..<attributeCount {
             let name = try text(&reader)
             node.attributes.append(Attribute(name, try attributeValue(&reader, name: name, depth: depth)))
         }
