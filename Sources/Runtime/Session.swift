@@ -38,8 +38,9 @@ public final class Session: @unchecked Sendable {
     private let valueIDs: [String: Int]
     /// By node index (nil for nodes left out of the schedule, such as those computed at creation).
     private let kernels: [(any Kernel)?]
-    /// What fused nodes stand for ("Conv+BatchNormalization+Relu"), by node index.
-    private let labels: [String?]
+    /// What each node fuses, by node index: its label says what a fused node stands for
+    /// ("Conv+BatchNormalization+Relu").
+    private let fused: [ConvFusion.Fused?]
     /// Values known before any input arrives (initializers and everything computed from them
     /// alone), by value id.
     private let constants: [NDArray?]
@@ -66,7 +67,7 @@ public final class Session: @unchecked Sendable {
             fused = outcome.fused
             outerScopeInputs = outcome.originalIndex.map { outerScopeInputs[$0] }
         }
-        labels = fused.map { $0?.label }
+        self.fused = fused
         self.graph = graph
         inputs = graph.runtimeInputs
         outputs = graph.outputs
@@ -85,15 +86,14 @@ public final class Session: @unchecked Sendable {
             for name in node.outputs where !name.isEmpty { _ = id(name) }
         }
         for value in graph.outputs { _ = id(value.name) }
-
         for sparse in graph.sparseInitializers { _ = id(sparse.name) }
         valueIDs = ids
+
         var constants = [NDArray?](repeating: nil, count: ids.count)
         for tensor in graph.initializers { constants[ids[tensor.name]!] = try NDArray(tensor) }
         for sparse in graph.sparseInitializers { constants[ids[sparse.name]!] = try NDArray(try sparse.densified()) }
 
-        let factories = graph.nodes.map(KernelRegistry.factory(for:))
-        let missing = graph.nodes.indices.filter { factories[$0] == nil }.map { graph.nodes[$0] }
+        let missing = graph.nodes.filter { KernelRegistry.factory(for: $0) == nil }
         if !missing.isEmpty {
             let ops = Set(missing.map { $0.isDefaultDomain ? $0.opType : "\($0.domain).\($0.opType)" }).sorted()
             throw RuntimeError.unsupported("no kernel for \(ops.joined(separator: ", ")) (used by \(missing.prefix(3).map(\.displayName).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))")
@@ -105,7 +105,7 @@ public final class Session: @unchecked Sendable {
             let constantInputs = node.inputs.map { $0.isEmpty ? nil : constants[ids[$0]!] }
             let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
                                              outerScopeInputs: outerScopeInputs[i])
-            let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? factories[i]!(context)
+            let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
             kernels[i] = kernel
             // A node fed only by constants runs now, once, and its outputs become constants.
             let allConstant = node.inputs.allSatisfy { $0.isEmpty || constants[ids[$0]!] != nil }
@@ -136,8 +136,7 @@ public final class Session: @unchecked Sendable {
     private func execute(_ feeds: [String: NDArray], timings: UnsafeMutablePointer<[NodeTiming]>?) throws -> [String: NDArray] {
         let shapes = try checkFeeds(feeds)
         let plan = try self.plan(for: shapes)
-        var values = [NDArray?](repeating: nil, count: valueIDs.count)
-        for (id, value) in constants.enumerated() where value != nil { values[id] = value }
+        var values = constants  // one slot per value id
         for (name, value) in feeds { values[valueIDs[name]!] = value }
         // The plan's arena is reused across runs; a concurrent run gets one of its own.
         let ownsArena = plan.arenaLock.try()
@@ -151,7 +150,7 @@ public final class Session: @unchecked Sendable {
             let results = try Self.execute(step.kernel, node: node, inputs: inputs, context: context)
             if let timings {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                let operation = labels[step.node] ?? (node.isDefaultDomain ? node.opType : "\(node.domain).\(node.opType)")
+                let operation = fused[step.node]?.label ?? (node.isDefaultDomain ? node.opType : "\(node.domain).\(node.opType)")
                 timings.pointee.append(NodeTiming(node: node.displayName, operation: operation, seconds: seconds))
             }
             for (id, value) in zip(step.outputs, results) where id >= 0 { values[id] = value }

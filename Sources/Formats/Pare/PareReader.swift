@@ -52,6 +52,8 @@ public struct PareFile: Sendable {
         let name: String
         let bytes: Data
         let crc: UInt32
+        /// The tensor's position in the tensor table.
+        let tensor: Int
     }
 
     /// Checks the CRC-32 of every blob whose check loading deferred.
@@ -262,7 +264,8 @@ struct PareDecoder {
         var reader = section(range, "section TENS")
         let count = try reader.itemCount("tensor count", minimumBytes: 4)
         var blobs: [Range<Int>] = []
-        var pending: [(index: Int, range: Range<Int>, crc: UInt32)] = []
+        // Blobs to check now (and decode, when compressed).
+        var pending: [PareFile.DeferredCheck] = []
         for index in 0..<count {
             reader.item = .tensor(index: index)
             let name = try text(&reader)
@@ -299,19 +302,13 @@ struct PareDecoder {
                     throw reader.error("blob \(blob) overlaps blob \(overlap)")
                 }
                 blobs.append(blob)
-                let stored: Data
-                if compression == .zstd {
-                    pending.append((tensors.count, blob, crc))
-                    stored = Data()
+                let check = PareFile.DeferredCheck(name: name, bytes: view(blob), crc: crc, tensor: tensors.count)
+                if compression == .zstd || options.verifiesTensorData {
+                    pending.append(check)
                 } else {
-                    stored = view(blob)
-                    if options.verifiesTensorData {
-                        pending.append((tensors.count, blob, crc))
-                    } else {
-                        deferred.append(.init(name: name, bytes: stored, crc: crc))
-                    }
+                    deferred.append(check)
                 }
-                tensors.append(Tensor(name: name, elementType: type, shape: shape, storage: .bytes(stored)))
+                tensors.append(Tensor(name: name, elementType: type, shape: shape, storage: .bytes(compression == .zstd ? Data() : check.bytes)))
                 entries.append(PareTensorEntry(name: name, elementType: type.description, shape: shape,
                                                compression: compression == .zstd ? "zstd" : "none", storedBytes: length, decodedBytes: expected))
             case nil:
@@ -326,18 +323,18 @@ struct PareDecoder {
 
     /// Checks the CRCs of `pending` blobs (in parallel: they are the bulk of the file) and decodes
     /// the compressed ones.
-    private mutating func checkAndDecompress(_ pending: [(index: Int, range: Range<Int>, crc: UInt32)]) throws(FormatError) {
-        let checks = pending.map { PareFile.DeferredCheck(name: tensors[$0.index].name, bytes: view($0.range), crc: $0.crc) }
-        if let bad = Self.firstMismatch(checks) {
+    private mutating func checkAndDecompress(_ pending: [PareFile.DeferredCheck]) throws(FormatError) {
+        if let bad = Self.firstMismatch(pending) {
             throw fail("tensor '\(bad)': data checksum mismatch (the file is corrupt)")
         }
-        for item in pending where entries[item.index].compression == "zstd" {
-            let expected = entries[item.index].decodedBytes
-            do {
-                let decoded = try Zstd.decompress(UnsafeRawBufferPointer(rebasing: bytes[item.range]), expectedCount: expected)
-                tensors[item.index].storage = .bytes(decoded)
-            } catch {
-                throw fail("tensor '\(tensors[item.index].name)': \(error.message)")
+        for item in pending where entries[item.tensor].compression == "zstd" {
+            let expected = entries[item.tensor].decodedBytes
+            let decoded = item.bytes.withUnsafeBytes { blob in
+                Result { () throws(FormatError) in try Zstd.decompress(blob, expectedCount: expected) }
+            }
+            switch decoded {
+            case .success(let data): tensors[item.tensor].storage = .bytes(data)
+            case .failure(let error): throw fail("tensor '\(item.name)': \(error.message)")
             }
         }
     }
@@ -525,9 +522,9 @@ struct PareDecoder {
             throw reader.error("the input/output signatures differ from the graph's inputs and outputs")
         }
         if let producer = entries.first(where: { $0.key == PareMetadataKey.producer })?.value {
-            let parts = producer.split(separator: " ", maxSplits: 1)
-            model.producerName = parts.first.map(String.init) ?? ""
-            model.producerVersion = parts.count > 1 ? String(parts[1]) : ""
+            let space = producer.firstIndex(of: " ")
+            model.producerName = String(producer[..<(space ?? producer.endIndex)])
+            model.producerVersion = space.map { String(producer[producer.index(after: $0)...]) } ?? ""
         }
         model.metadata = entries.filter { $0.key != PareMetadataKey.producer }
     }

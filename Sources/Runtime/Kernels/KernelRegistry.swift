@@ -5,14 +5,19 @@ import Graph
 public enum KernelRegistry {
     static let factories: [String: KernelFactory] = {
         // The family tables are plain pairs, so each op name is hashed once, here, on first use.
-        let tables = [convolutionKernels, elementwiseKernels, tensorKernels, normalizationKernels, controlFlowKernels]
         var all: [String: KernelFactory] = [:]
-        all.reserveCapacity(tables.reduce(0) { $0 + $1.count })
-        for table in tables {
+        all.reserveCapacity(convolutionKernels.count + elementwiseKernels.count + tensorKernels.count
+            + normalizationKernels.count + controlFlowKernels.count)
+        func register(_ table: KeyValuePairs<String, KernelFactory>) {
             for (op, factory) in table {
                 precondition(all.updateValue(factory, forKey: op) == nil, "two kernels registered for \(op)")
             }
         }
+        register(convolutionKernels)
+        register(elementwiseKernels)
+        register(tensorKernels)
+        register(normalizationKernels)
+        register(controlFlowKernels)
         return all
     }()
 
