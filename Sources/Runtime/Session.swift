@@ -108,7 +108,7 @@ public final class Session: @unchecked Sendable {
             let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
             kernels[i] = kernel
             // A node fed only by constants runs now, once, and its outputs become constants.
-            let allConstant = node.inputs.allSatisfy { $0.isEmpty || constants[ids[$0]!] != nil }
+            let allConstant = zip(node.inputs, constantInputs).allSatisfy { $0.isEmpty || $1 != nil }
             if allConstant && !node.hasSubgraphs {
                 let results = try Self.execute(kernel, node: node, inputs: constantInputs,
                                                context: KernelContext(slots: [], arena: nil, threads: options.threads, node: node))

@@ -14,13 +14,13 @@ enum ModelInput {
 
     /// The model, and for a `.pare` file also what its header and tables say.
     static func loadFile(_ path: String, options: PareReadOptions = .init()) throws -> (model: Model, pare: PareFile?) {
-        // A missing file is reported by the reader ("path: no such file").
-        let url = URL(fileURLWithPath: path)
-        if PareFormat.isPareFile(url) {
-            let file = try PareFormat.read(contentsOf: url, options: options)
+        // A missing file is reported by the reader ("path: no such file"). A `.pare` file is read
+        // by path: a process's first URL costs more than loading a small model.
+        if PareFormat.isPareFile(atPath: path) {
+            let file = try PareFormat.read(atPath: path, options: options)
             return (file.model, file)
         }
-        return (try ONNXFormat.read(contentsOf: url), nil)
+        return (try ONNXFormat.read(contentsOf: URL(fileURLWithPath: path)), nil)
     }
 }
 

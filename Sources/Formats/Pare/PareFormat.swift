@@ -11,9 +11,12 @@ public enum PareFormat {
     }
 
     /// True when the file at `url` starts with the `.pare` magic bytes (whatever its extension).
-    public static func isPareFile(_ url: URL) -> Bool {
+    public static func isPareFile(_ url: URL) -> Bool { isPareFile(atPath: url.path) }
+
+    /// True when the file at `path` starts with the `.pare` magic bytes (whatever its extension).
+    public static func isPareFile(atPath path: String) -> Bool {
         // POSIX reads rather than FileHandle, whose first use costs more than loading a small model.
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var head = [UInt8](repeating: 0, count: PareLayout.magic.count)
@@ -24,7 +27,12 @@ public enum PareFormat {
     /// Maps the file at `url` and decodes it. Uncompressed tensors are views of the mapping (no
     /// copy); the mapping lives as long as any of them.
     public static func read(contentsOf url: URL, options: PareReadOptions = .init()) throws(FormatError) -> PareFile {
-        let path = url.path
+        try read(atPath: url.path, options: options)
+    }
+
+    /// Maps the file at `path` and decodes it, as `read(contentsOf:options:)` does. (A path rather
+    /// than a URL: a process's first URL costs more than loading a small model.)
+    public static func read(atPath path: String, options: PareReadOptions = .init()) throws(FormatError) -> PareFile {
         let data = try ONNXStreaming.mapModelFile(path)
         guard !data.isEmpty else { throw FormatError(source: path, "is empty (0 bytes)") }
         let mapping = MappedFile(data)
