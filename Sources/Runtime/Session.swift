@@ -54,8 +54,10 @@ public final class Session: @unchecked Sendable {
         var graph = try model.inliningLocalFunctions().graph
         // Values a node's subgraphs read from this graph become extra inputs of the node, so the
         // plan keeps them alive and the kernel receives them after the declared inputs.
-        var outerScopeInputs = [[String]](repeating: [], count: graph.nodes.count)
+        // By node; left empty (no array of arrays to build at load) when no node has a subgraph.
+        var outerScopeInputs: [[String]] = []
         for i in graph.nodes.indices where graph.nodes[i].hasSubgraphs {
+            if outerScopeInputs.isEmpty { outerScopeInputs = Array(repeating: [], count: graph.nodes.count) }
             var seen = Set(graph.nodes[i].inputs)
             let reads = graph.nodes[i].subgraphs.flatMap { $0.outerScopeReads() }.filter { seen.insert($0).inserted }
             graph.nodes[i].inputs += reads
@@ -65,7 +67,7 @@ public final class Session: @unchecked Sendable {
         if options.fusesConvolutions {
             let outcome = ConvFusion.fuse(&graph, opsetVersion: model.defaultOpsetVersion)
             fused = outcome.fused
-            outerScopeInputs = outcome.originalIndex.map { outerScopeInputs[$0] }
+            if !outerScopeInputs.isEmpty { outerScopeInputs = outcome.originalIndex.map { outerScopeInputs[$0] } }
         }
         self.fused = fused
         self.graph = graph
@@ -104,7 +106,7 @@ public final class Session: @unchecked Sendable {
             let node = graph.nodes[i]
             let constantInputs = node.inputs.map { $0.isEmpty ? nil : constants[ids[$0]!] }
             let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
-                                             outerScopeInputs: outerScopeInputs[i])
+                                             outerScopeInputs: outerScopeInputs.isEmpty ? [] : outerScopeInputs[i])
             let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
             kernels[i] = kernel
             // A node fed only by constants runs now, once, and its outputs become constants.

@@ -19,9 +19,10 @@ public enum PareFormat {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: PareLayout.magic.count)
-        let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        return count == head.count && hasMagic(Data(head))
+        // Eight bytes into an integer: no Data (whose code and types a process's first use pays for).
+        var head: UInt64 = 0
+        let count = withUnsafeMutableBytes(of: &head) { pread(fd, $0.baseAddress, $0.count, 0) }
+        return count == PareLayout.magic.count && withUnsafeBytes(of: head) { $0.elementsEqual(PareLayout.magic) }
     }
 
     /// Maps the file at `url` and decodes it. Uncompressed tensors are views of the mapping (no
