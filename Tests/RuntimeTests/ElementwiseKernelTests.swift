@@ -218,6 +218,19 @@ enum ElementwiseHarness {
         }
     }
 
+    @Test("every float16 and bfloat16 widens to float32 exactly, on one and two threads", arguments: [1, 2])
+    func halvesWidenExactly(threads: Int) throws {
+        let all = (0...UInt16.max).map { $0 }
+        for (type, scalar) in [(ElementType.float16, halfToFloat), (.bfloat16, bfloat16ToFloat)] {
+            let x = H.array(type, [all.count], all)
+            let y = try H.run("Cast", [x], attributes: [Attribute("to", .int(Int64(ElementType.float32.rawValue)))], threads: threads)
+            #expect(H.values(y, as: UInt32.self) == all.map { scalar($0).bitPattern }, "\(type)")
+        }
+        // Spot checks against the format: 1, the smallest subnormal 2^-24, −∞.
+        let spots = try Self.cast(H.array(.float16, [3], [UInt16(0x3C00), 0x0001, 0xFC00]), to: .float32)
+        #expect(Array(spots.floats) == [1, 0x1p-24, -.infinity])
+    }
+
     @Test func subByteIntegersPackLowNibbleFirst() throws {
         let x = H.floats([5], [1, -1, 7, 8, 2])
         let y = try Self.cast(x, to: .int4)

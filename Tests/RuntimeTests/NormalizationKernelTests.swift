@@ -264,6 +264,22 @@ enum NormalizationHarness {
         }
     }
 
+    @Test("int8 and uint8 weights dequantize per channel with the scalar formula's bits, vector body and tail alike",
+          arguments: [ElementType.int8, .uint8], [1, 2])
+    func dequantizePerChannelVectors(type: ElementType, threads: Int) throws {
+        // 3 output channels of 4×19 = 76 elements: nine full vectors and a tail of four each.
+        let shape = [3, 4, 19, 1], inner = 76
+        let raw = (0..<(3 * inner)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let scales: [Float] = [0.02, 1.5e-3, 7]
+        let zeros = [UInt8(3), 250, 128]
+        let x = H.array(type, shape, raw)
+        let y = try H.run("DequantizeLinear", [("x", x), ("s", NDArray(shape: [3], floats: scales)), ("z", H.array(type, [3], zeros))],
+                          constants: ["x", "s", "z"], attributes: [Attribute("axis", .int(0))], opset: 13, threads: threads)[0]
+        let value = { (byte: UInt8) -> Float in type == .int8 ? Float(Int8(bitPattern: byte)) : Float(byte) }
+        let expected = raw.indices.map { i in (value(raw[i]) - value(zeros[i / inner])) * scales[i / inner] }
+        #expect(y.floats.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+
     @Test func dequantizeBlockedAndPacked() throws {
         // uint4 values 1…6 in a 2×3 tensor, blocks of 2 along axis 1 (scale 2×2).
         let x = H.array(.uint4, [2, 3], [UInt8(0x21), 0x43, 0x65])

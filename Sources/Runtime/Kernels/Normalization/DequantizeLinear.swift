@@ -75,20 +75,41 @@ struct DequantizeLinear: Kernel {
         let out = y.pointer(as: Float.self), scales = scale.pointer(as: Float.self)
         let signed = x.elementType == .int8
         let source = x.buffer.pointer
-        for o in 0..<outer {
-            for c in 0..<channels {
+        // Rows of one channel each, split across the threads (a large model's weights are memory-bound
+        // work: one thread wrote a U-Net's 7.7 MB in 1 ms).
+        Parallel.chunks(outer * channels, threads: context.threads, grain: max(1, (1 << 16) / max(inner, 1))) { rows in
+            for row in rows {
+                let c = row % channels
                 let s = scales[c]
                 let zero: Float = zeroPoint.map { z in signed ? Float(z.pointer(as: Int8.self)[c]) : Float(z.pointer(as: UInt8.self)[c]) } ?? 0
-                let start = (o * channels + c) * inner
+                let start = row * inner
                 if signed {
-                    let q = source.assumingMemoryBound(to: Int8.self) + start
-                    for i in 0..<inner { out[start + i] = (Float(q[i]) - zero) * s }
+                    Self.dequantize(source.assumingMemoryBound(to: Int8.self) + start, out + start, count: inner, zero: zero, scale: s)
                 } else {
-                    let q = source.assumingMemoryBound(to: UInt8.self) + start
-                    for i in 0..<inner { out[start + i] = (Float(q[i]) - zero) * s }
+                    Self.dequantize(source.assumingMemoryBound(to: UInt8.self) + start, out + start, count: inner, zero: zero, scale: s)
                 }
             }
         }
         return y
+    }
+
+    /// out[i] = (Float(q[i]) − zero) · scale, eight elements a vector: the same operations in the
+    /// same order as the scalar tail, so the same bits. (Written as a loop over elements, this
+    /// did not vectorize: dequantizing a U-Net's int8 weights took 1.2 ms of its 1.5 ms load.)
+    @inline(__always)
+    private static func dequantize<Q: FixedWidthInteger & SIMDScalar>(
+        _ q: UnsafePointer<Q>, _ out: UnsafeMutablePointer<Float>, count: Int, zero: Float, scale: Float
+    ) {
+        var i = 0
+        while i + 8 <= count {
+            let stored = UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Q>.self)
+            let values = (SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: stored)) - zero) * scale
+            UnsafeMutableRawPointer(out + i).storeBytes(of: values, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            out[i] = (Float(q[i]) - zero) * scale
+            i += 1
+        }
     }
 }
