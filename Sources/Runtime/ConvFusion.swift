@@ -190,9 +190,8 @@ enum ConvFusion {
         graph.nodes.removeLast(removedCount)
         fusedByConv.removeLast(removedCount)
         let outcome = Outcome(fused: fusedByConv, originalIndex: originalIndex)
-        // Folded weights replace the originals; drop originals no remaining node reads. (Fresh
-        // names were only needed, and `usedNames` gathered, when a BatchNormalization was folded.)
-        guard usedNames != nil else { return outcome }
+        // Folded weights replace the originals; drop originals no remaining node reads.
+        guard !foldedInitializers.isEmpty else { return outcome }
         var read = Set(graph.outputs.map(\.name))
         for node in graph.nodes { read.formUnion(node.inputs) }
         read.formUnion(graph.inputs.map(\.name))

@@ -92,6 +92,44 @@ struct PareRobustnessTests {
         expectRefused([UInt8](Self.convFile) + [0], "one extra byte")
     }
 
+    /// `file` with the byte at `offset` of section `kind` replaced, and the section's and the
+    /// header's checksums re-issued: damage only the structural checks can catch.
+    private func patched(_ file: Data, section kind: String, offset: Int, to byte: UInt8) throws -> [UInt8] {
+        var d = [UInt8](file)
+        let entries = PareFixtures.sections(file)
+        let index = try #require(entries.firstIndex { PareLayout.Section.tag($0.kind) == kind })
+        let entry = entries[index]
+        d[entry.offset + offset] = byte
+        func store(_ value: UInt32, at position: Int) { for k in 0..<4 { d[position + k] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(k))) } }
+        store(d[entry.offset..<(entry.offset + entry.length)].withUnsafeBytes { CRC32.checksum($0) }, at: 32 + 32 * index + 24)
+        let tableEnd = 32 + 32 * entries.count
+        let crc = d[0..<28].withUnsafeBytes { CRC32.checksum($0) }
+        store(d[32..<tableEnd].withUnsafeBytes { CRC32.checksum($0, continuing: crc) }, at: 28)
+        return d
+    }
+
+    @Test("a structural error names the node or tensor it was read in")
+    func errorsNameTheirEntry() throws {
+        let weight = Tensor(name: "w", shape: [2], floats: [1, 2])
+        let graph = Graph(name: "g", nodes: [Node(name: "act", opType: "Relu", inputs: ["x"], outputs: ["y"])],
+                          inputs: [Value(name: "x", .float32, [2])], outputs: [Value(name: "y", .float32, [2])],
+                          initializers: [weight])
+        let file = try PareFormat.encode(Model(opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph))
+        func message(_ bytes: [UInt8]) -> String {
+            do {
+                _ = try PareFormat.decode(Data(bytes), source: "damaged.pare")
+                return "accepted"
+            } catch { return error.message }
+        }
+        // The graph record ends with the one node's attribute count (0); 1 asks for bytes past the end.
+        let grph = try #require(PareFixtures.sections(file).first { PareLayout.Section.tag($0.kind) == "GRPH" })
+        let node = message(try patched(file, section: "GRPH", offset: grph.length - 1, to: 1))
+        #expect(node.hasPrefix("section GRPH, node 0 (act (Relu)): attribute count 1"), "\(node)")
+        // The tensor record: count, name, type, rank, the one dimension, then the encoding.
+        let tensor = message(try patched(file, section: "TENS", offset: 5, to: 7))
+        #expect(tensor == "section TENS, tensor 'w': unknown encoding 7", "\(tensor)")
+    }
+
     @Test("reading a damaged file from disk names the file")
     func namesFile() throws {
         let folder = try Fixtures.temporaryFolder()
