@@ -48,7 +48,11 @@ let package = Package(
             dependencies: [
                 "Graph", "Formats", "Runtime", "Passes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // Full RELRO: symbols are bound when the process starts, not at their first call,
+            // which otherwise lands in the first model load (docs/mobile.md, "Load time").
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "relro", "-Xlinker", "-z", "-Xlinker", "now"],
+                                          .when(platforms: [.linux]))]
         ),
         .testTarget(name: "GraphTests", dependencies: ["Graph"]),
         .testTarget(name: "FormatsTests", dependencies: ["Graph", "Formats"]),

@@ -29,7 +29,7 @@ public indirect enum AttributeValue: Sendable, Hashable {
     }
 
     /// True for a graph or a list of graphs.
-    public var holdsGraphs: Bool {
+    @inlinable public var holdsGraphs: Bool {
         switch self {
         case .graph, .graphs: true
         default: false

@@ -31,7 +31,7 @@ public struct Node: Sendable, Hashable {
     }
 
     /// True when the node belongs to the default ONNX operator set.
-    public var isDefaultDomain: Bool { domain.isEmpty || domain == "ai.onnx" }
+    @inlinable public var isDefaultDomain: Bool { domain.isEmpty || domain == "ai.onnx" }
 
     /// A name for messages: the node's name, or its op type and first output.
     public var displayName: String {
@@ -39,28 +39,28 @@ public struct Node: Sendable, Hashable {
     }
 
     /// The attribute called `name`, if present.
-    public func attribute(_ name: String) -> AttributeValue? {
+    @inlinable public func attribute(_ name: String) -> AttributeValue? {
         attributes.first(where: { $0.name == name })?.value
     }
 
-    public func int(_ name: String) -> Int64? {
+    @inlinable public func int(_ name: String) -> Int64? {
         if case .int(let v) = attribute(name) { return v }
         return nil
     }
 
-    public func int(_ name: String, default fallback: Int64) -> Int64 { int(name) ?? fallback }
+    @inlinable public func int(_ name: String, default fallback: Int64) -> Int64 { int(name) ?? fallback }
 
-    public func ints(_ name: String) -> [Int64]? {
+    @inlinable public func ints(_ name: String) -> [Int64]? {
         if case .ints(let v) = attribute(name) { return v }
         return nil
     }
 
-    public func float(_ name: String) -> Float? {
+    @inlinable public func float(_ name: String) -> Float? {
         if case .float(let v) = attribute(name) { return v }
         return nil
     }
 
-    public func floats(_ name: String) -> [Float]? {
+    @inlinable public func floats(_ name: String) -> [Float]? {
         if case .floats(let v) = attribute(name) { return v }
         return nil
     }
@@ -71,13 +71,13 @@ public struct Node: Sendable, Hashable {
         return nil
     }
 
-    public func tensor(_ name: String) -> Tensor? {
+    @inlinable public func tensor(_ name: String) -> Tensor? {
         if case .tensor(let v) = attribute(name) { return v }
         return nil
     }
 
     /// The input at `index`, or nil when it is absent or empty.
-    public func input(_ index: Int) -> String? {
+    @inlinable public func input(_ index: Int) -> String? {
         index < inputs.count && !inputs[index].isEmpty ? inputs[index] : nil
     }
 
@@ -87,7 +87,7 @@ public struct Node: Sendable, Hashable {
     }
 
     /// True when an attribute holds a subgraph (cheaper than `subgraphs.isEmpty`: nothing is built).
-    public var hasSubgraphs: Bool {
+    @inlinable public var hasSubgraphs: Bool {
         attributes.contains { $0.value.holdsGraphs }
     }
 }

@@ -46,7 +46,7 @@ public struct Tensor: Sendable, Hashable {
     }
 
     /// Number of elements the shape describes.
-    public var elementCount: Int { shape.reduce(1, *) }
+    @inlinable public var elementCount: Int { shape.reduce(1, *) }
 
     /// Bytes the data occupies as stored (string lengths summed for string tensors).
     public var byteCount: Int {
@@ -59,7 +59,7 @@ public struct Tensor: Sendable, Hashable {
     public var type: TensorType { TensorType(elementType, shape: shape) }
 
     /// The raw bytes, for non-string tensors.
-    public var bytes: Data? {
+    @inlinable public var bytes: Data? {
         if case .bytes(let d) = storage { return d }
         return nil
     }

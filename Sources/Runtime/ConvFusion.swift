@@ -16,7 +16,20 @@ enum ConvFusion {
     /// A fused conv: what its kernel adds, and the ops it stands for ("Conv+BatchNormalization+Relu").
     struct Fused {
         var epilogue: ConvEpilogue
-        var label: String
+        var foldsBatchNormalization = false
+        /// The op type of the fused activation node.
+        var activationOp: String?
+
+        /// What the fused node stands for, as "Conv+BatchNormalization+Relu" (built when asked:
+        /// only profiles show it).
+        var label: String {
+            var label = "Conv"
+            if foldsBatchNormalization { label += "+BatchNormalization" }
+            if epilogue.addsSummand { label += "+Add" }
+            if let activationOp { label += "+" + activationOp }
+            if epilogue.leavesFinishToReader { label += " (finish in reader)" }
+            return label
+        }
     }
 
     /// What fusing did to a graph, by node of the rewritten graph. (Arrays indexed by node rather
@@ -29,20 +42,19 @@ enum ConvFusion {
         var originalIndex: [Int]
     }
 
-    /// Rewrites `graph`, fusing the nodes after its convs into them.
-    static func fuse(_ graph: inout Graph, opsetVersion: Int64) -> Outcome {
-        // Loading a model runs this every time: nodes are looked at in place (a copy of a node
-        // retains each of its fields), and tables are sized up front.
-        var constants = ConstantTable(graph)
-        // The node that reads each value, or -1 for a value read more than once.
-        var reader: [String: Int] = [:]
-        reader.reserveCapacity(graph.nodes.count * 2)
-        for i in graph.nodes.indices {
-            for name in graph.nodes[i].inputs where !name.isEmpty {
-                if reader.updateValue(i, forKey: name) != nil { reader[name] = -1 }
-            }
+    /// Rewrites `graph`, fusing the nodes after its convs into them, and keeps `numbering` (of
+    /// `graph` as given) in step with the rewrite.
+    static func fuse(_ graph: inout Graph, numbering: inout ValueNumbering, opsetVersion: Int64) -> Outcome {
+        // Loading a model runs this every time: values are looked up by id, nodes are looked at
+        // in place (a copy of a node retains each of its fields), and tables are sized up front.
+        var constants = ConstantTable(graph, numbering: numbering)
+        // The node that reads each value: -2 for none, -1 for a value read more than once.
+        var reader = [Int](repeating: -2, count: numbering.count)
+        for (i, inputs) in numbering.nodeInputs.enumerated() {
+            for id in inputs where id >= 0 { reader[id] = reader[id] == -2 ? i : -1 }
         }
-        let graphOutputs = Set(graph.outputs.map(\.name))
+        var isGraphOutput = [Bool](repeating: false, count: numbering.count)
+        for output in graph.outputs { if let id = numbering[output.name] { isGraphOutput[id] = true } }
         // Shapes (symbolic where inputs are) decide whether a residual operand matches the output.
         // They are inferred at the first residual candidate (inference is most of a small model's
         // load time, and models without residual Adds never need it), on the graph as it was:
@@ -54,161 +66,175 @@ enum ConvFusion {
             inferred = .some(result)
             return result
         }
-        // Names in use, gathered when a folded weight first needs a fresh one.
-        var usedNames: Set<String>?
         var removed = [Bool](repeating: false, count: graph.nodes.count)
         var removedCount = 0
         func remove(_ node: Int) {
             removed[node] = true
             removedCount += 1
         }
-        /// The node that alone reads `value`, when `value` is not a graph output and that node
-        /// is not already fused into another conv (a residual Add between two conv branches).
-        func soleReader(of value: String) -> Int? {
-            guard let r = reader[value], r >= 0, !removed[r], !graphOutputs.contains(value) else { return nil }
+        /// The node that alone reads value `id`, when the value is not a graph output and that
+        /// node is not already fused into another conv (a residual Add between two conv branches).
+        func soleReader(of id: Int) -> Int? {
+            guard id >= 0, id < reader.count, case let r = reader[id], r >= 0, !removed[r], !isGraphOutput[id] else { return nil }
             return r
         }
-        func floats(_ name: String?) -> [Float]? {
-            guard let name, let tensor = constants[name], tensor.elementType == .float32,
-                  case .bytes(let data) = tensor.storage, data.count == tensor.shape.reduce(1, *) * 4 else { return nil }
+        func floats(_ id: Int) -> [Float]? {
+            guard constants.isFloat32(id), let tensor = constants[id], case .bytes(let data) = tensor.storage else { return nil }
             // The bytes may sit at any alignment (a slice of a mapped file), so they are copied.
             var values = [Float](repeating: 0, count: data.count / 4)
             values.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
             return values
         }
-        func isFloatConstant(_ name: String?) -> Bool {
-            guard let name, let tensor = constants[name], tensor.elementType == .float32 else { return false }
-            return tensor.bytes?.count == tensor.elementCount * 4
-        }
-        func unique(_ base: String) -> String {
-            if usedNames == nil {
-                var names = Set(graph.initializers.map(\.name))
-                for node in graph.nodes { names.formUnion(node.outputs) }
-                names.formUnion(graph.inputs.map(\.name))
-                usedNames = names
-            }
+        /// A name no value has yet (numbered, so the next one differs too).
+        func unique(_ base: String) -> (name: String, id: Int) {
             var name = base, n = 1
-            while usedNames!.contains(name) {
+            while numbering[name] != nil {
                 n += 1
                 name = "\(base)_\(n)"
             }
-            usedNames!.insert(name)
-            return name
+            return (name, numbering.id(for: name))
         }
 
         var fusedByConv = [Fused?](repeating: nil, count: graph.nodes.count)
         // The convs to rewrite, and their new forms (arrays of types the load path uses anyway:
         // each new element type costs its metadata the first time in a process).
-        var rewrittenConvs: [Int] = [], rewrittenNodes: [Node] = []
-        var foldedInitializers: [Tensor] = []
+        var rewrittenConvs: [Int] = [], rewrittenNodes: [Node] = [], rewrittenInputs: [[Int]] = []
+        var foldedInitializers: [Tensor] = [], foldedIDs: [Int] = []
         for c in graph.nodes.indices where graph.nodes[c].opType == "Conv" {
-            let conv = graph.nodes[c]
-            guard conv.isDefaultDomain, conv.outputs.count == 1, let x = conv.input(0),
-                  !constants.contains(x), conv.input(1) != nil else { continue }
+            let convInputs = numbering.nodeInputs[c], convOutputs = numbering.nodeOutputs[c]
+            guard graph.nodes[c].isDefaultDomain, convOutputs.count == 1, convInputs.count >= 2, case let x = convInputs[0], x >= 0,
+                  !constants.contains(x), convInputs[1] >= 0 else { continue }
+            let w = convInputs[1], b = convInputs.count > 2 ? convInputs[2] : -1
             // Only BatchNorm folding needs the weights' values (read lazily: they are the bulk of a
             // model); the epilogue fuses onto weights computed at load (dequantized) as well.
-            let weightShape = isFloatConstant(conv.input(1)) && (conv.input(2) == nil || isFloatConstant(conv.input(2)))
-                ? constants[conv.inputs[1]]!.shape : nil
+            let weightShape = constants.isFloat32(w) && (b < 0 || constants.isFloat32(b)) ? constants.shape(w) : nil
             let outputChannels = weightShape?.first ?? 0
             var weight: [Float] = [], bias: [Float]?
-            var current = conv.outputs[0]
-            var label = "Conv"
-            var epilogue = ConvEpilogue()
-            var summand: String?
-            var foldsBatchNormalization = false
+            // The value the fused chain ends in so far, and the node that produces it.
+            var current = convOutputs[0], producer = c
+            var fused = Fused(epilogue: ConvEpilogue())
+            var summand: (name: String, id: Int)?
 
-            if weightShape != nil, let b = soleReader(of: current),
-               let folded = batchNormalization(graph.nodes[b], input: current, channels: outputChannels, floats: floats),
-               let weights = floats(conv.input(1)) {
+            if weightShape != nil, let n = soleReader(of: current),
+               let folded = batchNormalization(graph.nodes[n], inputs: numbering.nodeInputs[n], reading: current,
+                                               channels: outputChannels, floats: floats),
+               let weights = floats(w) {
                 weight = weights
-                bias = floats(conv.input(2))
+                bias = b < 0 ? nil : floats(b)
                 let perChannel = weight.count / max(1, outputChannels)
                 for o in 0..<outputChannels {
                     for k in 0..<perChannel { weight[o * perChannel + k] = Float(Double(weight[o * perChannel + k]) * folded.scale[o]) }
                 }
                 bias = (0..<outputChannels).map { o in Float(Double(bias?[o] ?? 0) * folded.scale[o] + folded.shift[o]) }
-                remove(b)
-                foldsBatchNormalization = true
-                label += "+BatchNormalization"
-                current = graph.nodes[b].outputs[0]
+                remove(n)
+                fused.foldsBatchNormalization = true
+                (current, producer) = (numbering.nodeOutputs[n][0], n)
             }
-            if let a = soleReader(of: current), isResidualCandidate(graph.nodes[a], input: current), let types = types(),
-               let other = residual(graph.nodes[a], input: current, types: types),
-               !constants.contains(other) {
+            if let a = soleReader(of: current), isResidualCandidate(graph.nodes[a], inputs: numbering.nodeInputs[a], reading: current),
+               let types = types(),
+               let other = residual(graph.nodes[a], input: graph.nodes[producer].outputs[0], types: types),
+               let otherID = numbering[other], !constants.contains(otherID) {
                 remove(a)
-                label += "+Add"
-                summand = other
-                epilogue.addsSummand = true
-                current = graph.nodes[a].outputs[0]
+                summand = (other, otherID)
+                fused.epilogue.addsSummand = true
+                (current, producer) = (numbering.nodeOutputs[a][0], a)
             }
-            if let r = soleReader(of: current), let activation = activation(graph.nodes[r], input: current, opsetVersion: opsetVersion,
-                                                                           floats: floats) {
+            if let r = soleReader(of: current),
+               let activation = activation(graph.nodes[r], inputs: numbering.nodeInputs[r], outputs: numbering.nodeOutputs[r],
+                                           reading: current, opsetVersion: opsetVersion, floats: floats) {
                 remove(r)
-                label += "+" + graph.nodes[r].opType
-                epilogue.activation = activation
-                current = graph.nodes[r].outputs[0]
+                fused.activationOp = graph.nodes[r].opType
+                fused.epilogue.activation = activation
+                (current, producer) = (numbering.nodeOutputs[r][0], r)
             }
-            guard label != "Conv" else { continue }
+            guard producer != c else { continue }
 
-            var inputs: [String]
-            if foldsBatchNormalization {
-                let base = conv.name.isEmpty ? conv.outputs[0] : conv.name
-                let weightName = unique(base + ".fused_weight"), biasName = unique(base + ".fused_bias")
-                let foldedWeight = Tensor(name: weightName, shape: constants[conv.inputs[1]]!.shape, floats: weight)
-                let foldedBias = Tensor(name: biasName, shape: [outputChannels], floats: bias ?? [])
-                foldedInitializers += [foldedWeight, foldedBias]
-                constants.add(foldedWeight)
-                constants.add(foldedBias)
-                inputs = [x, weightName, biasName]
+            var node = graph.nodes[c]
+            var inputIDs: [Int]
+            if fused.foldsBatchNormalization {
+                let base = node.name.isEmpty ? node.outputs[0] : node.name
+                let foldedWeight = unique(base + ".fused_weight"), foldedBias = unique(base + ".fused_bias")
+                let weightTensor = Tensor(name: foldedWeight.name, shape: weightShape!, floats: weight)
+                let biasTensor = Tensor(name: foldedBias.name, shape: [outputChannels], floats: bias ?? [])
+                foldedInitializers += [weightTensor, biasTensor]
+                foldedIDs += [foldedWeight.id, foldedBias.id]
+                constants.add(weightTensor, id: foldedWeight.id)
+                constants.add(biasTensor, id: foldedBias.id)
+                node.inputs = [node.inputs[0], foldedWeight.name, foldedBias.name]
+                inputIDs = [x, foldedWeight.id, foldedBias.id]
             } else {
-                inputs = [x, conv.input(1)!, conv.input(2) ?? ""]
+                node.inputs = [node.inputs[0], node.inputs[1], b < 0 ? "" : node.inputs[2]]
+                inputIDs = [x, w, b]
             }
-            if let summand { inputs.append(summand) }
-            var node = conv
-            node.inputs = inputs
-            node.outputs = [current]
+            if let summand {
+                node.inputs.append(summand.name)
+                inputIDs.append(summand.id)
+            }
+            node.outputs = [graph.nodes[producer].outputs[0]]
             rewrittenConvs.append(c)
             rewrittenNodes.append(node)
-            fusedByConv[c] = Fused(epilogue: epilogue, label: label)
+            rewrittenInputs.append(inputIDs)
+            fusedByConv[c] = fused
+            numbering.nodeOutputs[c] = [current]
         }
         guard removedCount > 0 else {
             return Outcome(fused: [Fused?](repeating: nil, count: graph.nodes.count), originalIndex: Array(graph.nodes.indices))
         }
         graph.initializers += foldedInitializers
-        for (c, node) in zip(rewrittenConvs, rewrittenNodes) { graph.nodes[c] = node }
-        handFinishesToDepthwiseReaders(&graph, fused: &fusedByConv, constants: constants, soleReader: soleReader)
-        var originalIndex: [Int] = []
-        originalIndex.reserveCapacity(graph.nodes.count - removedCount)
+        numbering.initializerIDs += foldedIDs
+        // The kept nodes go into fresh arrays: the graph's node array is still the model's, so
+        // rewriting it in place would first copy every node.
+        var rewritten = [Int](repeating: -1, count: graph.nodes.count)
+        for (k, c) in rewrittenConvs.enumerated() { rewritten[c] = k }
+        let keptCount = graph.nodes.count - removedCount
+        var nodes: [Node] = [], fusedKept: [Fused?] = [], inputIDs: [[Int]] = [], outputIDs: [[Int]] = []
+        var originalIndex: [Int] = [], newIndex = [Int](repeating: -1, count: graph.nodes.count)
+        nodes.reserveCapacity(keptCount)
+        fusedKept.reserveCapacity(keptCount)
+        inputIDs.reserveCapacity(keptCount)
+        outputIDs.reserveCapacity(keptCount)
+        originalIndex.reserveCapacity(keptCount)
         for i in graph.nodes.indices where !removed[i] {
-            let kept = originalIndex.count
-            if kept != i {
-                graph.nodes.swapAt(kept, i)
-                fusedByConv.swapAt(kept, i)
+            newIndex[i] = nodes.count
+            if rewritten[i] >= 0 {
+                nodes.append(rewrittenNodes[rewritten[i]])
+                inputIDs.append(rewrittenInputs[rewritten[i]])
+            } else {
+                nodes.append(graph.nodes[i])
+                inputIDs.append(numbering.nodeInputs[i])
             }
+            outputIDs.append(numbering.nodeOutputs[i])
+            fusedKept.append(fusedByConv[i])
             originalIndex.append(i)
         }
-        graph.nodes.removeLast(removedCount)
-        fusedByConv.removeLast(removedCount)
+        graph.nodes = nodes
+        numbering.nodeInputs = inputIDs
+        numbering.nodeOutputs = outputIDs
+        fusedByConv = fusedKept
+        handFinishesToDepthwiseReaders(&graph, numbering: &numbering, fused: &fusedByConv, constants: constants,
+                                       soleReader: { soleReader(of: $0).map { newIndex[$0] } })
         let outcome = Outcome(fused: fusedByConv, originalIndex: originalIndex)
         // Folded weights replace the originals; drop originals no remaining node reads.
         guard !foldedInitializers.isEmpty else { return outcome }
-        var read = Set(graph.outputs.map(\.name))
-        for node in graph.nodes { read.formUnion(node.inputs) }
-        read.formUnion(graph.inputs.map(\.name))
-        graph.initializers.removeAll { !read.contains($0.name) }
+        var read = [Bool](repeating: false, count: numbering.count)
+        for inputs in numbering.nodeInputs { for id in inputs where id >= 0 { read[id] = true } }
+        for value in graph.inputs + graph.outputs { if let id = numbering[value.name] { read[id] = true } }
+        let kept = numbering.initializerIDs.indices.filter { read[numbering.initializerIDs[$0]] }
+        graph.initializers = kept.map { graph.initializers[$0] }
+        numbering.initializerIDs = kept.map { numbering.initializerIDs[$0] }
         return outcome
     }
 
-    /// Per-channel scale and shift of an inference-mode BatchNormalization reading `input`, with
-    /// constant float32 parameters for `channels` channels.
+    /// Per-channel scale and shift of an inference-mode BatchNormalization reading value `input`
+    /// (`inputs`: the node's input ids), with constant float32 parameters for `channels` channels.
     private static func batchNormalization(
-        _ node: Node, input: String, channels: Int, floats: (String?) -> [Float]?
+        _ node: Node, inputs: [Int], reading input: Int, channels: Int, floats: (Int) -> [Float]?
     ) -> (scale: [Double], shift: [Double])? {
-        guard node.opType == "BatchNormalization", node.isDefaultDomain, node.input(0) == input,
+        guard node.opType == "BatchNormalization", node.isDefaultDomain, inputs.count >= 5, inputs[0] == input,
               node.outputs.dropFirst().allSatisfy(\.isEmpty), node.int("training_mode", default: 0) == 0,
               node.int("spatial", default: 1) == 1,
-              let gamma = floats(node.input(1)), let beta = floats(node.input(2)),
-              let mean = floats(node.input(3)), let variance = floats(node.input(4)),
+              let gamma = floats(inputs[1]), let beta = floats(inputs[2]),
+              let mean = floats(inputs[3]), let variance = floats(inputs[4]),
               [gamma, beta, mean, variance].allSatisfy({ $0.count == channels }) else { return nil }
         let epsilon = Double(node.float("epsilon") ?? 1e-5)
         let scale = (0..<channels).map { Double(gamma[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
@@ -216,9 +242,9 @@ enum ConvFusion {
         return (scale, shift)
     }
 
-    /// True for a two-input Add reading `input`: the nodes worth inferring shapes for.
-    private static func isResidualCandidate(_ node: Node, input: String) -> Bool {
-        node.opType == "Add" && node.isDefaultDomain && node.inputs.count == 2 && node.outputs.count == 1 && node.inputs.contains(input)
+    /// True for a two-input Add reading value `input`: the nodes worth inferring shapes for.
+    private static func isResidualCandidate(_ node: Node, inputs: [Int], reading input: Int) -> Bool {
+        node.opType == "Add" && node.isDefaultDomain && inputs.count == 2 && node.outputs.count == 1 && inputs.contains(input)
     }
 
     /// The other operand of an Add reading `input`, when it has exactly the type of `input`
@@ -234,13 +260,14 @@ enum ConvFusion {
         return other
     }
 
-    /// The activation a node applies to `input`, when the conv epilogue can apply it.
+    /// The activation a node applies to value `input` (`inputs`, `outputs`: the node's value
+    /// ids), when the conv epilogue can apply it.
     private static func activation(
-        _ node: Node, input: String, opsetVersion: Int64, floats: (String?) -> [Float]?
+        _ node: Node, inputs: [Int], outputs: [Int], reading input: Int, opsetVersion: Int64, floats: (Int) -> [Float]?
     ) -> ConvEpilogue.Activation? {
-        guard node.isDefaultDomain, node.input(0) == input, node.outputs.count == 1 else { return nil }
+        guard node.isDefaultDomain, inputs.first == input, outputs.count == 1, outputs[0] >= 0 else { return nil }
         switch node.opType {
-        case "Relu": return node.inputs.count == 1 ? .relu : nil
+        case "Relu": return inputs.count == 1 ? .relu : nil
         case "LeakyRelu": return .leakyRelu(alpha: node.float("alpha") ?? 0.01)
         case "HardSigmoid": return .hardSigmoid(alpha: node.float("alpha") ?? 0.2, beta: node.float("beta") ?? 0.5)
         case "HardSwish": return .hardSwish
@@ -251,11 +278,11 @@ enum ConvFusion {
             if opsetVersion >= 11 {
                 bounds = []
                 for i in 1...2 {
-                    guard let name = node.input(i) else {
+                    guard i < inputs.count, inputs[i] >= 0 else {
                         bounds.append(nil)
                         continue
                     }
-                    guard let value = floats(name), value.count == 1 else { return nil }
+                    guard let value = floats(inputs[i]), value.count == 1 else { return nil }
                     bounds.append(value[0])
                 }
             }

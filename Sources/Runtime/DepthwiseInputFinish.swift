@@ -15,25 +15,27 @@ extension ConvFusion {
     /// with group C: one output channel per input channel, so each input plane is read by one
     /// output. The producer's bias becomes a trailing input of the reader.
     static func handFinishesToDepthwiseReaders(
-        _ graph: inout Graph, fused: inout [Fused?], constants: ConstantTable, soleReader: (String) -> Int?
+        _ graph: inout Graph, numbering: inout ValueNumbering, fused: inout [Fused?], constants: ConstantTable,
+        soleReader: (Int) -> Int?
     ) {
         for producer in fused.indices where fused[producer] != nil {
             guard let epilogue = fused[producer]?.epilogue, !epilogue.addsSummand, !epilogue.leavesFinishToReader,
                   let bounds = clampBounds(epilogue.activation) else { continue }
-            let biasName = graph.nodes[producer].input(2)
-            if let biasName, constants[biasName]?.elementType != .float32 { continue }
-            guard let output = graph.nodes[producer].outputs.first, let reader = soleReader(output),
+            let producerInputs = numbering.nodeInputs[producer]
+            let bias = producerInputs.count > 2 ? producerInputs[2] : -1
+            if bias >= 0 && constants.elementType(bias) != .float32 { continue }
+            guard let output = numbering.nodeOutputs[producer].first, let reader = soleReader(output),
                   fused[reader]?.epilogue.inputFinish == nil, graph.nodes[reader].opType == "Conv",
-                  isDepthwise(graph.nodes[reader], reading: output, constants: constants)
+                  isDepthwise(graph.nodes[reader], inputs: numbering.nodeInputs[reader], reading: output, constants: constants)
             else { continue }
             var biasInput: Int?
-            if let biasName {
+            if bias >= 0 {
                 biasInput = graph.nodes[reader].inputs.count
-                graph.nodes[reader].inputs.append(biasName)
+                graph.nodes[reader].inputs.append(graph.nodes[producer].inputs[2])
+                numbering.nodeInputs[reader].append(bias)
             }
             fused[producer]!.epilogue.leavesFinishToReader = true
-            fused[producer]!.label += " (finish in reader)"
-            var readerFused = fused[reader] ?? Fused(epilogue: ConvEpilogue(), label: "Conv")
+            var readerFused = fused[reader] ?? Fused(epilogue: ConvEpilogue())
             readerFused.epilogue.inputFinish = .init(lower: bounds.lower, upper: bounds.upper, biasInput: biasInput)
             fused[reader] = readerFused
         }
@@ -49,11 +51,12 @@ extension ConvFusion {
         }
     }
 
-    /// True for a 2-D depthwise Conv reading `input` with one output channel per input channel.
-    private static func isDepthwise(_ node: Node, reading input: String, constants: ConstantTable) -> Bool {
-        guard node.opType == "Conv", node.isDefaultDomain, node.input(0) == input, node.outputs.count == 1,
-              let weightName = node.input(1), let weight = constants[weightName], weight.elementType == .float32,
-              weight.shape.count == 4, weight.shape[1] == 1, weight.shape[0] > 1 else { return false }
-        return node.int("group", default: 1) == Int64(weight.shape[0])
+    /// True for a 2-D depthwise Conv reading value `input` (`inputs`: the node's input ids) with
+    /// one output channel per input channel.
+    private static func isDepthwise(_ node: Node, inputs: [Int], reading input: Int, constants: ConstantTable) -> Bool {
+        guard node.opType == "Conv", node.isDefaultDomain, inputs.count >= 2, inputs[0] == input, node.outputs.count == 1,
+              constants.elementType(inputs[1]) == .float32, let shape = constants.shape(inputs[1]),
+              shape.count == 4, shape[1] == 1, shape[0] > 1 else { return false }
+        return node.int("group", default: 1) == Int64(shape[0])
     }
 }

@@ -63,9 +63,11 @@ public final class Session: @unchecked Sendable {
             graph.nodes[i].inputs += reads
             outerScopeInputs[i] = reads
         }
+        // Each value name is hashed here once; what follows indexes arrays by value id.
+        var numbering = ValueNumbering(graph)
         var fused = [ConvFusion.Fused?](repeating: nil, count: graph.nodes.count)
         if options.fusesConvolutions {
-            let outcome = ConvFusion.fuse(&graph, opsetVersion: model.defaultOpsetVersion)
+            let outcome = ConvFusion.fuse(&graph, numbering: &numbering, opsetVersion: model.defaultOpsetVersion)
             fused = outcome.fused
             if !outerScopeInputs.isEmpty { outerScopeInputs = outcome.originalIndex.map { outerScopeInputs[$0] } }
         }
@@ -73,27 +75,12 @@ public final class Session: @unchecked Sendable {
         self.graph = graph
         inputs = graph.runtimeInputs
         outputs = graph.outputs
-        order = try graph.topologicalOrder()
-        var ids: [String: Int] = [:]
-        ids.reserveCapacity(graph.inputs.count + graph.initializers.count + graph.nodes.count * 2)
-        func id(_ name: String) -> Int {
-            if let existing = ids[name] { return existing }
-            ids[name] = ids.count
-            return ids.count - 1
-        }
-        for value in graph.inputs { _ = id(value.name) }
-        for tensor in graph.initializers { _ = id(tensor.name) }
-        for node in graph.nodes {
-            for name in node.inputs where !name.isEmpty { _ = id(name) }
-            for name in node.outputs where !name.isEmpty { _ = id(name) }
-        }
-        for value in graph.outputs { _ = id(value.name) }
-        for sparse in graph.sparseInitializers { _ = id(sparse.name) }
-        valueIDs = ids
+        order = try numbering.storedOrderIfSorted(graph) ?? graph.topologicalOrder()
+        valueIDs = numbering.ids
 
-        var constants = [NDArray?](repeating: nil, count: ids.count)
-        for tensor in graph.initializers { constants[ids[tensor.name]!] = try NDArray(tensor) }
-        for sparse in graph.sparseInitializers { constants[ids[sparse.name]!] = try NDArray(try sparse.densified()) }
+        var constants = [NDArray?](repeating: nil, count: numbering.count)
+        for k in graph.initializers.indices { constants[numbering.initializerIDs[k]] = try NDArray(graph.initializers[k]) }
+        for sparse in graph.sparseInitializers { constants[numbering[sparse.name]!] = try NDArray(try sparse.densified()) }
 
         let missing = graph.nodes.filter { KernelRegistry.factory(for: $0) == nil }
         if !missing.isEmpty {
@@ -104,17 +91,17 @@ public final class Session: @unchecked Sendable {
         let opset = model.defaultOpsetVersion
         for i in order {
             let node = graph.nodes[i]
-            let constantInputs = node.inputs.map { $0.isEmpty ? nil : constants[ids[$0]!] }
+            let constantInputs = numbering.nodeInputs[i].map { $0 < 0 ? nil : constants[$0] }
             let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
                                              outerScopeInputs: outerScopeInputs.isEmpty ? [] : outerScopeInputs[i])
             let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
             kernels[i] = kernel
             // A node fed only by constants runs now, once, and its outputs become constants.
-            let allConstant = zip(node.inputs, constantInputs).allSatisfy { $0.isEmpty || $1 != nil }
+            let allConstant = zip(numbering.nodeInputs[i], constantInputs).allSatisfy { $0 < 0 || $1 != nil }
             if allConstant && !node.hasSubgraphs {
                 let results = try Self.execute(kernel, node: node, inputs: constantInputs,
                                                context: KernelContext(slots: [], arena: nil, threads: options.threads, node: node))
-                for (name, value) in zip(node.outputs, results) where !name.isEmpty { constants[ids[name]!] = value }
+                for (id, value) in zip(numbering.nodeOutputs[i], results) where id >= 0 { constants[id] = value }
             }
         }
         self.kernels = kernels

@@ -16,10 +16,7 @@ enum ModelInput {
     static func loadFile(_ path: String, options: PareReadOptions = .init()) throws -> (model: Model, pare: PareFile?) {
         // A missing file is reported by the reader ("path: no such file"). A `.pare` file is read
         // by path: a process's first URL costs more than loading a small model.
-        if PareFormat.isPareFile(atPath: path) {
-            let file = try PareFormat.read(atPath: path, options: options)
-            return (file.model, file)
-        }
+        if let file = try PareFormat.readIfPare(atPath: path, options: options) { return (file.model, file) }
         return (try ONNXFormat.read(contentsOf: URL(fileURLWithPath: path)), nil)
     }
 }

@@ -37,6 +37,31 @@ struct PareFormatTests {
         #expect(try PareFormat.encode(back, options: PareWriteOptions(sourceSHA256: String(repeating: "11", count: 32))) == pare)
     }
 
+    @Test("readIfPare decodes a .pare whatever its extension, passes over an ONNX file, and names a missing file or a folder")
+    func readIfPare() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("model.bin").path
+        let model = try PareFixtures.sample("resnet_mini.onnx")
+        try PareFormat.write(model, to: URL(fileURLWithPath: path))
+        let file = try #require(try PareFormat.readIfPare(atPath: path))
+        #expect(file.model.graph.nodes.count == model.graph.nodes.count)
+        #expect(try PareFormat.readIfPare(atPath: Fixtures.url("resnet_mini.onnx").path) == nil)
+        let missing = folder.appendingPathComponent("absent.pare").path
+        do {
+            _ = try PareFormat.readIfPare(atPath: missing)
+            Issue.record("a missing file was read")
+        } catch {
+            #expect("\(error)".contains("absent.pare") && "\(error)".contains("no such file"), "\(error)")
+        }
+        do {
+            _ = try PareFormat.readIfPare(atPath: folder.path)
+            Issue.record("a folder was read")
+        } catch {
+            #expect("\(error)".contains("is a folder"), "\(error)")
+        }
+    }
+
     @Test("layout: header fields, 64-byte aligned blobs, and uncompressed tensors used in place")
     func layoutAndZeroCopy() throws {
         let folder = try Fixtures.temporaryFolder()

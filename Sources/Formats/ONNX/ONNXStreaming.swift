@@ -170,19 +170,22 @@ enum ONNXStreaming {
     /// The file at `path`, mapped privately (copy-on-write), as Data that unmaps when released.
     /// Maps the model file at `path`, with errors for a missing file or a folder.
     static func mapModelFile(_ path: String) throws(FormatError) -> Data {
-        // stat rather than FileManager: its first use costs more than loading a small model.
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw FormatError(source: path, "no such file") }
-        guard info.st_mode & S_IFMT != S_IFDIR else { throw FormatError(source: path, "is a folder, not a model file") }
-        return try mapFile(path)
+        try mapFile(path, describingMissing: true)
     }
 
-    static func mapFile(_ path: String) throws(FormatError) -> Data {
+    /// Maps the file at `path`. With `describingMissing`, a missing file or a folder gets the
+    /// messages a user who typed a model path expects. (POSIX calls, one open and one fstat: the
+    /// first FileManager or FileHandle in a process costs more than loading a small model.)
+    static func mapFile(_ path: String, describingMissing: Bool = false) throws(FormatError) -> Data {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FormatError(source: path, "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            if describingMissing && errno == ENOENT { throw FormatError(source: path, "no such file") }
+            throw FormatError(source: path, "cannot open: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FormatError(source: path, "cannot read: \(String(cString: strerror(errno)))") }
+        if describingMissing && info.st_mode & S_IFMT == S_IFDIR { throw FormatError(source: path, "is a folder, not a model file") }
         let size = Int(info.st_size)
         guard size > 0 else { return Data() }
         // Writable but private (copy-on-write): a pass that rescales a weight in place, when its

@@ -36,6 +36,19 @@ public enum PareFormat {
     public static func read(atPath path: String, options: PareReadOptions = .init()) throws(FormatError) -> PareFile {
         let data = try ONNXStreaming.mapModelFile(path)
         guard !data.isEmpty else { throw FormatError(source: path, "is empty (0 bytes)") }
+        return try decode(mapped: data, path: path, options: options)
+    }
+
+    /// The `.pare` file at `path` decoded, or nil when the file does not start with the `.pare`
+    /// magic bytes (another format). One open and one mapping, where `isPareFile` followed by
+    /// `read` opens the file twice.
+    public static func readIfPare(atPath path: String, options: PareReadOptions = .init()) throws(FormatError) -> PareFile? {
+        let data = try ONNXStreaming.mapModelFile(path)
+        let magic = data.withUnsafeBytes { $0.count >= PareLayout.magic.count && $0.prefix(PareLayout.magic.count).elementsEqual(PareLayout.magic) }
+        return magic ? try decode(mapped: data, path: path, options: options) : nil
+    }
+
+    private static func decode(mapped data: Data, path: String, options: PareReadOptions) throws(FormatError) -> PareFile {
         let mapping = MappedFile(data)
         let result = data.withUnsafeBytes { bytes in
             var decoder = PareDecoder(source: path, bytes: bytes, options: options) { range in
