@@ -50,7 +50,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Full RELRO: symbols are bound when the process starts, not at their first call,
-            // which otherwise lands in the first model load (docs/mobile.md, "Load time").
+            // which otherwise lands in the first model load (docs/mobile.md, "Size, load and conversion time").
             linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "relro", "-Xlinker", "-z", "-Xlinker", "now"],
                                           .when(platforms: [.linux]))]
         ),
