@@ -44,8 +44,7 @@ public enum PareFormat {
     /// `read` opens the file twice.
     public static func readIfPare(atPath path: String, options: PareReadOptions = .init()) throws(FormatError) -> PareFile? {
         let data = try ONNXStreaming.mapModelFile(path)
-        let magic = data.withUnsafeBytes { $0.count >= PareLayout.magic.count && $0.prefix(PareLayout.magic.count).elementsEqual(PareLayout.magic) }
-        return magic ? try decode(mapped: data, path: path, options: options) : nil
+        return hasMagic(data) ? try decode(mapped: data, path: path, options: options) : nil
     }
 
     private static func decode(mapped data: Data, path: String, options: PareReadOptions) throws(FormatError) -> PareFile {
