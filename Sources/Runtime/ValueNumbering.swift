@@ -56,7 +56,8 @@ struct ValueNumbering {
     }
 
     /// The nodes in their stored order when that order is a dependency order (each node after
-    /// the producers of what it reads, no subgraphs to look into), else nil.
+    /// the producers of what it reads, no subgraphs to look into), else nil: the check of
+    /// `Graph.topologicalOrder`'s fast path, by value id rather than by name.
     func storedOrderIfSorted(_ graph: Graph) -> [Int]? {
         var producer = [Int](repeating: Int.max, count: count)
         for (node, outputs) in nodeOutputs.enumerated() {

@@ -167,15 +167,15 @@ enum ONNXStreaming {
         _ = madvise(pointer, end - first, Int32(MADV_DONTNEED))
     }
 
-    /// The file at `path`, mapped privately (copy-on-write), as Data that unmaps when released.
     /// Maps the model file at `path`, with errors for a missing file or a folder.
     static func mapModelFile(_ path: String) throws(FormatError) -> Data {
         try mapFile(path, describingMissing: true)
     }
 
-    /// Maps the file at `path`. With `describingMissing`, a missing file or a folder gets the
-    /// messages a user who typed a model path expects. (POSIX calls, one open and one fstat: the
-    /// first FileManager or FileHandle in a process costs more than loading a small model.)
+    /// The file at `path`, mapped privately (copy-on-write), as Data that unmaps when released.
+    /// With `describingMissing`, a missing file or a folder gets the messages a user who typed a
+    /// model path expects. (POSIX calls, one open and one fstat: the first FileManager or
+    /// FileHandle in a process costs more than loading a small model.)
     static func mapFile(_ path: String, describingMissing: Bool = false) throws(FormatError) -> Data {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
