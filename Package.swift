@@ -22,9 +22,9 @@ let package = Package(
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
         ),
         .systemLibrary(
-            name: "CZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+            name: "CDeflate",
+            pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"]), .brew(["libdeflate"])]
         ),
         .systemLibrary(
             name: "CBLAS",
@@ -38,7 +38,7 @@ let package = Package(
             dependencies: [
                 "Graph",
                 "CZstd",
-                "CZlib",
+                "CDeflate",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
