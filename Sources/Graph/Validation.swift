@@ -3,9 +3,17 @@ extension Graph {
     /// output produced, tensors consistent with their shapes, no cycles. Subgraphs are checked
     /// too, with the enclosing graphs' values in scope.
     public func validate(outerScope: Set<String> = []) throws(GraphError) {
+        _ = try validatedNumbering(outerScope: outerScope)
+    }
+
+    /// Validates the graph as `validate` does and returns the numbering the checks ran on, for
+    /// a session to reuse (`ValueNumbering.numbers(_:)` says whether it still applies).
+    public func validatedNumbering(outerScope: Set<String> = []) throws(GraphError) -> ValueNumbering {
+        // Names are hashed once, by the numbering; the checks index arrays by value id.
+        let numbering = ValueNumbering(self)
         // What defines each value: a node's index, or one of the negative codes below. The
         // description is only spelled out for an error: loading a model validates it every time.
-        let byInitializer = -1, bySparseInitializer = -2, byGraphInput = -3
+        let undefined = Int.min, byInitializer = -1, bySparseInitializer = -2, byGraphInput = -3
         func describe(_ definer: Int) -> String {
             switch definer {
             case byInitializer: "an initializer"
@@ -14,41 +22,46 @@ extension Graph {
             default: "node \(nodes[definer].displayName)"
             }
         }
-        var definedBy: [String: Int] = [:]
-        definedBy.reserveCapacity(initializers.count + sparseInitializers.count + inputs.count + nodes.count)
-        func define(_ name: String, by definer: Int) throws(GraphError) {
-            guard !name.isEmpty else { return }
-            if let first = definedBy.updateValue(definer, forKey: name) {
-                throw .duplicateDefinition(name, first: describe(first), second: describe(definer))
+        var definedBy = [Int](repeating: undefined, count: numbering.count)
+        func define(_ id: Int, _ name: String, by definer: Int) throws(GraphError) {
+            guard id >= 0 else { return }
+            guard definedBy[id] == undefined else {
+                throw .duplicateDefinition(name, first: describe(definedBy[id]), second: describe(definer))
             }
+            definedBy[id] = definer
         }
-        for tensor in initializers {
-            try tensor.validate()
-            try define(tensor.name, by: byInitializer)
+        // By index: a copy of each tensor or node would retain all its fields.
+        for k in initializers.indices {
+            try initializers[k].validate()
+            if !initializers[k].name.isEmpty { try define(numbering.initializerIDs[k], initializers[k].name, by: byInitializer) }
         }
-        for sparse in sparseInitializers { try define(sparse.name, by: bySparseInitializer) }
-        var inputNames = Set<String>(minimumCapacity: inputs.count)
+        for sparse in sparseInitializers where !sparse.name.isEmpty { try define(numbering[sparse.name]!, sparse.name, by: bySparseInitializer) }
+        var isInput = [Bool](repeating: false, count: inputs.isEmpty ? 0 : numbering.count)
         for input in inputs {
-            guard inputNames.insert(input.name).inserted else {
+            let id = numbering[input.name]!
+            guard !isInput[id] else {
                 throw .duplicateDefinition(input.name, first: "a graph input", second: "a graph input")
             }
+            isInput[id] = true
             // An input may repeat an initializer's name (the initializer is its default value).
-            if definedBy[input.name] == nil { try define(input.name, by: byGraphInput) }
+            if definedBy[id] == undefined && !input.name.isEmpty { definedBy[id] = byGraphInput }
         }
-        // Nodes are read in place: a copy of each would retain all its fields.
         for i in nodes.indices {
-            for output in nodes[i].outputs { try define(output, by: i) }
+            for (j, id) in numbering.nodeOutputs[i].enumerated() { try define(id, nodes[i].outputs[j], by: i) }
         }
         // Nodes stored in dependency order (what writers produce) prove the graph acyclic in this
         // same pass; only out-of-order nodes or subgraphs need the full sort.
         var inOrder = true
         var visible: Set<String>?
         for i in nodes.indices {
-            for input in nodes[i].inputs where !input.isEmpty {
-                if let definer = definedBy[input] {
-                    if definer >= i { inOrder = false }
-                } else if !outerScope.contains(input) {
-                    throw .danglingInput(node: nodes[i].displayName, input: input)
+            for (j, id) in numbering.nodeInputs[i].enumerated() where id >= 0 {
+                let definer = definedBy[id]
+                if definer == undefined {
+                    guard outerScope.contains(nodes[i].inputs[j]) else {
+                        throw .danglingInput(node: nodes[i].displayName, input: nodes[i].inputs[j])
+                    }
+                } else if definer >= i {
+                    inOrder = false
                 }
             }
             for attribute in nodes[i].attributes {
@@ -57,15 +70,16 @@ extension Graph {
                 case .tensors(let ts): for t in ts { try t.validate() }
                 case .graph, .graphs:
                     inOrder = false
-                    if visible == nil { visible = outerScope.union(definedBy.keys) }
+                    if visible == nil { visible = outerScope.union(numbering.ids.lazy.filter { definedBy[$0.value] != undefined }.map(\.key)) }
                     for subgraph in attribute.value.subgraphs { try subgraph.validate(outerScope: visible!) }
                 default: break
                 }
             }
         }
-        for output in outputs where definedBy[output.name] == nil && !outerScope.contains(output.name) {
+        for output in outputs where definedBy[numbering[output.name] ?? 0] == undefined && !outerScope.contains(output.name) {
             throw .undefinedOutput(output.name)
         }
         if !inOrder { _ = try topologicalOrder() }
+        return numbering
     }
 }

@@ -85,14 +85,17 @@ enum ConvFusion {
             values.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
             return values
         }
-        /// A name no value has yet (numbered, so the next one differs too).
+        /// A name no value has yet, and an id looked up by id only (the numbering's name table
+        /// stays as it is: it may be the one the file was read with).
+        var madeNames: [String] = []
         func unique(_ base: String) -> (name: String, id: Int) {
             var name = base, n = 1
-            while numbering[name] != nil {
+            while numbering[name] != nil || madeNames.contains(name) {
                 n += 1
                 name = "\(base)_\(n)"
             }
-            return (name, numbering.id(for: name))
+            madeNames.append(name)
+            return (name, numbering.newID())
         }
 
         var fusedByConv = [Fused?](repeating: nil, count: graph.nodes.count)

@@ -21,8 +21,10 @@ final class ExecutionPlan: @unchecked Sendable {
     let arena: Buffer?
     let arenaLock = NSLock()
 
-    init(graph: Graph, opsetVersion: Int64, order: [Int], valueIDs: [String: Int], kernels: [(any Kernel)?],
-         constants: Set<Int>, inputShapes: [String: [Int]]) throws {
+    /// `nodeInputs` and `nodeOutputs` are each node's values as ids (-1 for absent), `outputIDs`
+    /// the graph outputs'.
+    init(graph: Graph, opsetVersion: Int64, order: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]], outputIDs: Set<Int>,
+         kernels: [(any Kernel)?], constants: Set<Int>, inputShapes: [String: [Int]]) throws {
         // Static shapes where inference can tell; other tensors are allocated when they are made.
         let inferred: InferredTypes
         do {
@@ -31,19 +33,17 @@ final class ExecutionPlan: @unchecked Sendable {
         } catch {
             throw RuntimeError.badInput("input shapes \(inputShapes): \(error)")
         }
-        let outputIDs = Set(graph.outputs.map { valueIDs[$0.name]! })
         // Nodes computed at session creation are not scheduled again.
-        let scheduled = order.filter { i in !graph.nodes[i].outputs.allSatisfy { $0.isEmpty || constants.contains(valueIDs[$0]!) } }
+        let scheduled = order.filter { i in !nodeOutputs[i].allSatisfy { $0 < 0 || constants.contains($0) } }
         var lastUse: [Int: Int] = [:]
         for (step, i) in scheduled.enumerated() {
-            for name in graph.nodes[i].inputs where !name.isEmpty { lastUse[valueIDs[name]!] = step }
+            for id in nodeInputs[i] where id >= 0 { lastUse[id] = step }
         }
         var requests: [MemoryPlanner.Request] = []
         for (step, i) in scheduled.enumerated() {
-            for name in graph.nodes[i].outputs where !name.isEmpty {
-                let id = valueIDs[name]!
+            for (j, id) in nodeOutputs[i].enumerated() where id >= 0 {
                 // Graph outputs outlive the run, so they get memory of their own.
-                guard !outputIDs.contains(id), let type = inferred.type(of: name), let count = type.elementCount,
+                guard !outputIDs.contains(id), let type = inferred.type(of: graph.nodes[i].outputs[j]), let count = type.elementCount,
                       let bytes = type.elementType.byteCount(forElements: count) else { continue }
                 requests.append(.init(id: id, byteCount: bytes, firstStep: step, lastStep: lastUse[id] ?? step))
             }
@@ -52,10 +52,8 @@ final class ExecutionPlan: @unchecked Sendable {
         var releaseAt: [Int: [Int]] = [:]
         for (id, step) in lastUse where !outputIDs.contains(id) && !constants.contains(id) { releaseAt[step, default: []].append(id) }
         steps = scheduled.enumerated().map { step, i in
-            let node = graph.nodes[i]
-            let outputs = node.outputs.map { $0.isEmpty ? -1 : valueIDs[$0]! }
-            return Step(node: i, kernel: kernels[i]!, inputs: node.inputs.map { $0.isEmpty ? -1 : valueIDs[$0]! },
-                        outputs: outputs, slots: outputs.map { $0 < 0 ? nil : slots[$0] }, release: releaseAt[step] ?? [])
+            Step(node: i, kernel: kernels[i]!, inputs: nodeInputs[i], outputs: nodeOutputs[i],
+                 slots: nodeOutputs[i].map { $0 < 0 ? nil : slots[$0] }, release: releaseAt[step] ?? [])
         }
         self.arenaBytes = arenaBytes
         arena = arenaBytes > 0 ? Buffer(uninitializedByteCount: arenaBytes) : nil

@@ -35,7 +35,10 @@ public final class Session: @unchecked Sendable {
 
     private let graph: Graph
     private let order: [Int]
+    /// The id of each value name; values the session made (folded weights) have ids only.
     private let valueIDs: [String: Int]
+    /// Each node's inputs and outputs as value ids (-1 for absent), by node.
+    private let nodeInputs: [[Int]], nodeOutputs: [[Int]]
     /// By node index (nil for nodes left out of the schedule, such as those computed at creation).
     private let kernels: [(any Kernel)?]
     /// What each node fuses, by node index: its label says what a fused node stands for
@@ -47,7 +50,9 @@ public final class Session: @unchecked Sendable {
     private var plans: [[String: [Int]]: ExecutionPlan] = [:]
     private let lock = NSLock()
 
-    public init(model: Model, options: SessionOptions = SessionOptions()) throws {
+    /// Prepares `model` to run. `numbering`, when it still numbers the model's graph (such as
+    /// `PareFile.numbering`, made when the file was validated), spares numbering it again.
+    public init(model: Model, numbering: ValueNumbering? = nil, options: SessionOptions = SessionOptions()) throws {
         self.model = model
         self.options = options
         // Calls of model-local functions run as the functions' bodies.
@@ -64,7 +69,7 @@ public final class Session: @unchecked Sendable {
             outerScopeInputs[i] = reads
         }
         // Each value name is hashed here once; what follows indexes arrays by value id.
-        var numbering = ValueNumbering(graph)
+        var numbering = numbering.flatMap { $0.numbers(graph) ? $0 : nil } ?? ValueNumbering(graph)
         var fused = [ConvFusion.Fused?](repeating: nil, count: graph.nodes.count)
         if options.fusesConvolutions {
             let outcome = ConvFusion.fuse(&graph, numbering: &numbering, opsetVersion: model.defaultOpsetVersion)
@@ -77,6 +82,8 @@ public final class Session: @unchecked Sendable {
         outputs = graph.outputs
         order = try numbering.storedOrderIfSorted(graph) ?? graph.topologicalOrder()
         valueIDs = numbering.ids
+        nodeInputs = numbering.nodeInputs
+        nodeOutputs = numbering.nodeOutputs
 
         var constants = [NDArray?](repeating: nil, count: numbering.count)
         for k in graph.initializers.indices { constants[numbering.initializerIDs[k]] = try NDArray(graph.initializers[k]) }
@@ -204,7 +211,8 @@ public final class Session: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let plan = plans[shapes] { return plan }
-        let plan = try ExecutionPlan(graph: graph, opsetVersion: model.defaultOpsetVersion, order: order, valueIDs: valueIDs,
+        let plan = try ExecutionPlan(graph: graph, opsetVersion: model.defaultOpsetVersion, order: order, nodeInputs: nodeInputs,
+                                     nodeOutputs: nodeOutputs, outputIDs: Set(outputs.map { valueIDs[$0.name]! }),
                                      kernels: kernels, constants: Set(constants.indices.filter { constants[$0] != nil }), inputShapes: shapes)
         plans[shapes] = plan
         return plan

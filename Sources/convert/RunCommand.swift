@@ -157,7 +157,7 @@ struct RunCommand: ParsableCommand {
     private func openSession() throws -> (session: Session, pare: PareFile?, milliseconds: Double) {
         let start = DispatchTime.now().uptimeNanoseconds
         let (loaded, pare) = try ModelInput.loadFile(model, options: PareReadOptions(verifiesTensorData: !deferChecksums))
-        let session = try Session(model: loaded, options: threading.sessionOptions)
+        let session = try Session(model: loaded, numbering: pare?.numbering, options: threading.sessionOptions)
         return (session, pare, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import Graph
 import Runtime
 import Testing
@@ -267,5 +268,33 @@ import Testing
         } throws: { error in
             "\(error)".contains("c (Conv)") && "\(error)".contains("fused residual") && "\(error)".contains("got float32 1×4×1×5")
         }
+    }
+
+    @Test("a session reuses the numbering a .pare file was validated with, and ignores one of another graph")
+    func sessionReusesValidatedNumbering() throws {
+        var b = Builder()
+        b.conv("x", "c", cin: 4, cout: 6, kernel: [3, 3])
+        b.batchNorm("c", "bn", channels: 6)
+        b.node("Relu", ["bn"], "y")
+        let model = b.model(inputs: [("x", [1, 4, 7, 7])], outputs: ["y"])
+        let file = try PareFormat.decode(PareFormat.encode(model), source: "fusion.pare")
+        #expect(file.numbering.numbers(file.model.graph))
+        let feeds = ["x": input([1, 4, 7, 7])]
+        func y(_ session: Session) throws -> [Float] {
+            let outputs = try session.run(feeds)  // alive while its floats are copied out
+            return try withExtendedLifetime(outputs) { Array(try #require(outputs["y"]).floats) }
+        }
+        let expected = try y(Session(model: file.model))
+        // Fusion folds the BatchNormalization into new weights on the session's copy of the
+        // numbering; the file's stays as it was and still applies.
+        #expect(try y(Session(model: file.model, numbering: file.numbering)) == expected)
+        #expect(file.numbering.numbers(file.model.graph))
+
+        // Same value names, other wiring: the numbering does not apply and is not used.
+        var swapped = file.model
+        swapped.graph.nodes[2].opType = "Sigmoid"
+        let sigmoid = try y(Session(model: swapped))
+        #expect(try y(Session(model: swapped, numbering: file.numbering)) == sigmoid)
+        #expect(sigmoid != expected)
     }
 }

@@ -39,6 +39,9 @@ public struct PareTensorEntry: Sendable, Hashable, Codable {
 /// A `.pare` file read into a model, with what its header and tables say.
 public struct PareFile: Sendable {
     public var model: Model
+    /// The numbering validation made of the model's graph: a `Session` given it skips
+    /// numbering the graph again (it checks that the numbering still describes the graph).
+    public let numbering: ValueNumbering
     public var majorVersion: Int
     public var minorVersion: Int
     public var fileBytes: Int
@@ -167,12 +170,13 @@ struct PareDecoder {
         try checkPaddingIsZero(covered: blobs)
         var model = try decodeGraph(ranges[slot(.graph)]!)
         try decodeMetadata(ranges[slot(.metadata)]!, into: &model)
+        let numbering: ValueNumbering
         do {
-            try model.graph.validate()
+            numbering = try model.graph.validatedNumbering()
         } catch {
             throw fail(error.description)
         }
-        return PareFile(model: model, majorVersion: Int(major), minorVersion: Int(minor), fileBytes: size,
+        return PareFile(model: model, numbering: numbering, majorVersion: Int(major), minorVersion: Int(minor), fileBytes: size,
                         sections: sections, tensors: entries, deferredChecks: deferred, source: source)
     }
 
@@ -248,6 +252,7 @@ struct PareDecoder {
     private func shape(_ reader: inout PareByteSource) throws(FormatError) -> [Int] {
         let rank = try reader.count("rank", limit: min(PareLayout.maximumRank, reader.remaining))
         var dims: [Int] = []
+        dims.reserveCapacity(rank)
         var total = 1
         for _ in 0..<rank {
             let d = try reader.count("dimension", limit: Int(Int32.max))
