@@ -76,7 +76,7 @@ extension Graph {
                 }
             }
         }
-        for output in outputs where definedBy[numbering[output.name] ?? 0] == undefined && !outerScope.contains(output.name) {
+        for output in outputs where definedBy[numbering[output.name]!] == undefined && !outerScope.contains(output.name) {
             throw .undefinedOutput(output.name)
         }
         if !inOrder { _ = try topologicalOrder() }

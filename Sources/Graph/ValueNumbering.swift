@@ -56,9 +56,9 @@ public struct ValueNumbering: Sendable {
 
     /// The id of `name`, numbering it when it is new.
     public mutating func id(for name: String) -> Int {
-        precondition(unnamedCount == 0, "names are numbered before unnamed values")
-        // One hash lookup: the defaulted subscript inserts `next` only when `name` is new.
-        let next = ids.count
+        // One hash lookup: the defaulted subscript inserts `next` only when `name` is new. (After
+        // an unnamed id, names no longer take every id, and nothing needs them to.)
+        let next = count
         let id = Self.read(&ids[name, default: next])
         if id == next { numbered = nil }
         return id

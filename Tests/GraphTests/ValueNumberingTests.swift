@@ -37,6 +37,8 @@ import Testing
         _ = unnamed.newID()
         #expect(!changedInputs.numbers(Self.graph) && !named.numbers(Self.graph) && !unnamed.numbers(Self.graph))
         #expect(unnamed.count == 5 && unnamed[""] == nil)
+        // A name numbered after an unnamed value takes the next id, not the unnamed one's.
+        #expect(unnamed.id(for: "z") == 5 && unnamed.count == 6)
         // Looking a name up changes nothing.
         var looked = numbering
         _ = looked.id(for: "h")
