@@ -7,10 +7,8 @@ import Graph
 public enum PareFormat {
     /// True when `data` starts with the `.pare` magic bytes.
     public static func hasMagic(_ data: Data) -> Bool {
-        // Compared in place: `prefix` would make a Data slice (a tenth of a small model's decode).
-        data.count >= PareLayout.magic.count && data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            PareLayout.magic.indices.allSatisfy { bytes[$0] == PareLayout.magic[$0] }
-        }
+        // In place: `prefix` would make a Data slice (a tenth of a small model's decode).
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in PareLayout.startsWithMagic(bytes) }
     }
 
     /// True when the file at `url` starts with the `.pare` magic bytes (whatever its extension).
@@ -25,7 +23,7 @@ public enum PareFormat {
         // Eight bytes into an integer: no Data (whose code and types a process's first use pays for).
         var head: UInt64 = 0
         let count = withUnsafeMutableBytes(of: &head) { pread(fd, $0.baseAddress, $0.count, 0) }
-        return count == PareLayout.magic.count && withUnsafeBytes(of: head) { $0.elementsEqual(PareLayout.magic) }
+        return count == PareLayout.magic.count && withUnsafeBytes(of: head) { PareLayout.startsWithMagic($0) }
     }
 
     /// Maps the file at `url` and decodes it. Uncompressed tensors are views of the mapping (no

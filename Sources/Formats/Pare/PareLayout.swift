@@ -6,6 +6,11 @@ enum PareLayout {
     /// "\x89PARE\r\n\x1A": the high byte catches 7-bit transfers, CR LF and ^Z catch text-mode
     /// line-ending conversions (as PNG's signature does).
     static let magic: [UInt8] = [0x89, 0x50, 0x41, 0x52, 0x45, 0x0D, 0x0A, 0x1A]
+
+    /// True when `bytes` start with `magic` (compared in place: no slice or copy of them).
+    static func startsWithMagic(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= magic.count && magic.indices.allSatisfy { bytes[$0] == magic[$0] }
+    }
     static let majorVersion: UInt16 = 1
     static let minorVersion: UInt16 = 0
     static let headerSize = 32

@@ -180,9 +180,7 @@ struct PareDecoder {
                         sections: sections, tensors: entries, deferredChecks: deferred, source: source)
     }
 
-    private var hasMagic: Bool {
-        bytes.count >= PareLayout.magic.count && PareLayout.magic.indices.allSatisfy { bytes[$0] == PareLayout.magic[$0] }
-    }
+    private var hasMagic: Bool { PareLayout.startsWithMagic(bytes) }
 
     private func section(_ range: Range<Int>, _ context: String) -> PareByteSource {
         PareByteSource(UnsafeRawBufferPointer(rebasing: bytes[range]), source: source, context: context)
