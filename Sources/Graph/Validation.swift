@@ -10,7 +10,12 @@ extension Graph {
     /// a session to reuse (`ValueNumbering.numbers(_:)` says whether it still applies).
     public func validatedNumbering(outerScope: Set<String> = []) throws(GraphError) -> ValueNumbering {
         // Names are hashed once, by the numbering; the checks index arrays by value id.
-        let numbering = ValueNumbering(self)
+        try validated(ValueNumbering(self), outerScope: outerScope)
+    }
+
+    /// Validates the graph as `validate` does, using `numbering`, which must have been made of
+    /// this graph (such as one a reader made from a file's string table), and returns it.
+    public func validated(_ numbering: ValueNumbering, outerScope: Set<String> = []) throws(GraphError) -> ValueNumbering {
         // What defines each value: a node's index, or one of the negative codes below. The
         // description is only spelled out for an error: loading a model validates it every time.
         let undefined = Int.min, byInitializer = -1, bySparseInitializer = -2, byGraphInput = -3
@@ -35,10 +40,11 @@ extension Graph {
             try initializers[k].validate()
             if !initializers[k].name.isEmpty { try define(numbering.initializerIDs[k], initializers[k].name, by: byInitializer) }
         }
-        for sparse in sparseInitializers where !sparse.name.isEmpty { try define(numbering[sparse.name]!, sparse.name, by: bySparseInitializer) }
+        for (k, sparse) in sparseInitializers.enumerated() where !sparse.name.isEmpty {
+            try define(numbering.sparseInitializerIDs[k], sparse.name, by: bySparseInitializer)
+        }
         var isInput = [Bool](repeating: false, count: inputs.isEmpty ? 0 : numbering.count)
-        for input in inputs {
-            let id = numbering[input.name]!
+        for (input, id) in zip(inputs, numbering.inputIDs) {
             guard !isInput[id] else {
                 throw .duplicateDefinition(input.name, first: "a graph input", second: "a graph input")
             }
@@ -76,7 +82,7 @@ extension Graph {
                 }
             }
         }
-        for output in outputs where definedBy[numbering[output.name]!] == undefined && !outerScope.contains(output.name) {
+        for (output, id) in zip(outputs, numbering.outputIDs) where definedBy[id] == undefined && !outerScope.contains(output.name) {
             throw .undefinedOutput(output.name)
         }
         if !inOrder { _ = try topologicalOrder() }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Every value of a graph numbered once, with each node's inputs and outputs and each
 /// initializer as those numbers. Each name is hashed here once; validation, fusion, constant
 /// lookups, the order check and kernel building then index arrays by id (hashing the same names
@@ -8,14 +10,19 @@
 /// copied on write while the numbering holds them) makes it false, so a numbering made when a
 /// file was read (`Graph.validatedNumbering()`) is reused only for the graph it describes.
 public struct ValueNumbering: Sendable {
-    /// The id of each value name.
-    public private(set) var ids: [String: Int] = [:]
+    /// The id of each value name. (A numbering made from keys builds this on first use.)
+    public var ids: [String: Int] { names.dictionary }
     /// Each node's inputs as value ids (-1 for an absent optional input), by node.
     public var nodeInputs: [[Int]] = []
     /// Each node's outputs as value ids (-1 for an absent optional output), by node.
     public var nodeOutputs: [[Int]] = []
     /// The id of each initializer, in the graph's order.
     public var initializerIDs: [Int] = []
+    /// The ids of the graph's inputs, outputs and sparse initializers, in the graph's order.
+    public private(set) var inputIDs: [Int] = [], outputIDs: [Int] = [], sparseInitializerIDs: [Int] = []
+    /// Names to ids: built at once from names, or on first use from a numbering made of keys.
+    private var names: NameTable
+    private var namedCount = 0
     /// The arrays of the graph numbered and the id arrays made of them. Held here, none of them
     /// is changed in place: a change copies it first, and the copy is a different array.
     private var numbered: NumberedArrays?
@@ -28,18 +35,67 @@ public struct ValueNumbering: Sendable {
     /// Numbers the graph's inputs, initializers, node inputs and outputs, outputs and sparse
     /// initializers, in that order.
     public init(_ graph: Graph) {
+        var ids: [String: Int] = [:]
         ids.reserveCapacity(graph.inputs.count + graph.initializers.count + graph.nodes.count * 2)
-        for value in graph.inputs { _ = id(for: value.name) }
-        initializerIDs.reserveCapacity(graph.initializers.count)
-        for tensor in graph.initializers { initializerIDs.append(id(for: tensor.name)) }
+        func id(_ name: String) -> Int {
+            // One hash lookup: the defaulted subscript inserts the next id only when `name` is new.
+            let next = ids.count
+            return Self.read(&ids[name, default: next])
+        }
+        inputIDs = graph.inputs.map { id($0.name) }
+        initializerIDs = graph.initializers.map { id($0.name) }
         nodeInputs.reserveCapacity(graph.nodes.count)
         nodeOutputs.reserveCapacity(graph.nodes.count)
         for i in graph.nodes.indices {
-            nodeInputs.append(ids(of: graph.nodes[i].inputs))
-            nodeOutputs.append(ids(of: graph.nodes[i].outputs))
+            nodeInputs.append(graph.nodes[i].inputs.map { $0.isEmpty ? -1 : id($0) })
+            nodeOutputs.append(graph.nodes[i].outputs.map { $0.isEmpty ? -1 : id($0) })
         }
-        for value in graph.outputs { _ = id(for: value.name) }
-        for sparse in graph.sparseInitializers { _ = id(for: sparse.name) }
+        outputIDs = graph.outputs.map { id($0.name) }
+        sparseInitializerIDs = graph.sparseInitializers.map { id($0.name) }
+        names = NameTable(built: ids)
+        namedCount = ids.count
+        remember(graph)
+    }
+
+    /// Numbers `graph` from keys standing for its value names, as `init(_:)` would, without
+    /// hashing a name: a reader that knows which names are equal (a `.pare` file's string
+    /// table, deduplicated) passes each name's key. Equal names must have equal keys and
+    /// different names different keys, each in `0..<keyCount`; a negative key in `nodeInputs` or
+    /// `nodeOutputs` is an absent (empty) name. The name-to-id table is built only if asked for.
+    public init(_ graph: Graph, keys: consuming ValueNameKeys, keyCount: Int) {
+        var idOfKey = [Int](repeating: -1, count: keyCount)
+        var next = 0
+        // The key arrays become the id arrays, rewritten in place.
+        func number(_ keys: inout [Int], skippingNegative: Bool = false) {
+            for k in keys.indices where !skippingNegative || keys[k] >= 0 {
+                if idOfKey[keys[k]] < 0 {
+                    idOfKey[keys[k]] = next
+                    next += 1
+                }
+                keys[k] = idOfKey[keys[k]]
+            }
+        }
+        number(&keys.inputs)
+        number(&keys.initializers)
+        for i in keys.nodeInputs.indices {
+            number(&keys.nodeInputs[i], skippingNegative: true)
+            number(&keys.nodeOutputs[i], skippingNegative: true)
+        }
+        number(&keys.outputs)
+        number(&keys.sparseInitializers)
+        inputIDs = keys.inputs
+        initializerIDs = keys.initializers
+        nodeInputs = keys.nodeInputs
+        nodeOutputs = keys.nodeOutputs
+        outputIDs = keys.outputs
+        sparseInitializerIDs = keys.sparseInitializers
+        namedCount = next
+        names = NameTable(building: graph, inputIDs: inputIDs, initializerIDs: initializerIDs, nodeInputs: nodeInputs,
+                          nodeOutputs: nodeOutputs, outputIDs: outputIDs, sparseInitializerIDs: sparseInitializerIDs)
+        remember(graph)
+    }
+
+    private mutating func remember(_ graph: Graph) {
         numbered = NumberedArrays(nodes: graph.nodes, inputs: graph.inputs, outputs: graph.outputs,
                                   initializers: graph.initializers, sparseInitializers: graph.sparseInitializers,
                                   nodeInputs: nodeInputs, nodeOutputs: nodeOutputs, initializerIDs: initializerIDs)
@@ -49,18 +105,21 @@ public struct ValueNumbering: Sendable {
     private var unnamedCount = 0
 
     /// How many values are numbered.
-    public var count: Int { ids.count + unnamedCount }
+    public var count: Int { namedCount + unnamedCount }
 
     /// The id of `name`, if it is numbered.
-    public subscript(name: String) -> Int? { ids[name] }
+    public subscript(name: String) -> Int? { names.dictionary[name] }
 
     /// The id of `name`, numbering it when it is new.
     public mutating func id(for name: String) -> Int {
-        // One hash lookup: the defaulted subscript inserts `next` only when `name` is new. (After
-        // an unnamed id, names no longer take every id, and nothing needs them to.)
-        let next = count
-        let id = Self.read(&ids[name, default: next])
-        if id == next { numbered = nil }
+        if let id = self[name] { return id }
+        // A new name: this numbering gets a table of its own (it may share one with copies).
+        var ids = names.dictionary
+        let id = count
+        ids[name] = id
+        names = NameTable(built: ids)
+        namedCount += 1
+        numbered = nil
         return id
     }
 
@@ -74,13 +133,6 @@ public struct ValueNumbering: Sendable {
     }
 
     private static func read(_ value: inout Int) -> Int { value }
-
-    private mutating func ids(of names: [String]) -> [Int] {
-        var result: [Int] = []
-        result.reserveCapacity(names.count)
-        for name in names { result.append(name.isEmpty ? -1 : id(for: name)) }
-        return result
-    }
 
     /// True when this numbering, unchanged, was made from `graph`'s current nodes, inputs,
     /// outputs and initializers (the same arrays, not equal ones: the check costs nothing).
@@ -100,16 +152,72 @@ public struct ValueNumbering: Sendable {
 
     /// The nodes in their stored order when that order is a dependency order (each node after
     /// the producers of what it reads, no subgraphs to look into), else nil: the check of
-    /// `Graph.topologicalOrder`'s fast path, by value id rather than by name.
-    public func storedOrderIfSorted(_ graph: Graph) -> [Int]? {
+    /// `Graph.topologicalOrder`'s fast path, by value id rather than by name. Nodes marked in
+    /// `skipping` (when given, one flag per node) are left out, as if they were not there.
+    public func storedOrderIfSorted(_ graph: Graph, skipping: [Bool] = []) -> [Int]? {
+        let kept = { (node: Int) in skipping.isEmpty || !skipping[node] }
         var producer = [Int](repeating: Int.max, count: count)
-        for (node, outputs) in nodeOutputs.enumerated() {
+        for (node, outputs) in nodeOutputs.enumerated() where kept(node) {
             for id in outputs where id >= 0 { producer[id] = node }
         }
-        for (node, inputs) in nodeInputs.enumerated() {
+        for (node, inputs) in nodeInputs.enumerated() where kept(node) {
             if graph.nodes[node].hasSubgraphs { return nil }
             for id in inputs where id >= 0 && producer[id] != Int.max && producer[id] >= node { return nil }
         }
-        return Array(graph.nodes.indices)
+        return skipping.isEmpty ? Array(graph.nodes.indices) : graph.nodes.indices.filter(kept)
+    }
+}
+
+/// Keys standing for a graph's value names (see `ValueNumbering.init(_:keys:keyCount:)`), in the
+/// graph's order: its inputs, initializers, each node's inputs and outputs, outputs and sparse
+/// initializers.
+public struct ValueNameKeys: Sendable {
+    public var inputs: [Int], initializers: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]], outputs: [Int], sparseInitializers: [Int]
+
+    public init(inputs: [Int], initializers: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]], outputs: [Int], sparseInitializers: [Int]) {
+        self.inputs = inputs
+        self.initializers = initializers
+        self.nodeInputs = nodeInputs
+        self.nodeOutputs = nodeOutputs
+        self.outputs = outputs
+        self.sparseInitializers = sparseInitializers
+    }
+}
+
+/// A numbering's names-to-ids table, shared by its copies. Made from keys, it is built the first
+/// time a name is looked up (loading a model looks values up by id only).
+private final class NameTable: Sendable {
+    private let table: Mutex<[String: Int]?>
+    private let build: (@Sendable () -> [String: Int])?
+
+    init(built: [String: Int]) {
+        table = Mutex(built)
+        build = nil
+    }
+
+    init(building graph: Graph, inputIDs: [Int], initializerIDs: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]],
+         outputIDs: [Int], sparseInitializerIDs: [Int]) {
+        table = Mutex(nil)
+        build = {
+            var ids: [String: Int] = [:]
+            for (value, id) in zip(graph.inputs, inputIDs) { ids[value.name] = id }
+            for (tensor, id) in zip(graph.initializers, initializerIDs) { ids[tensor.name] = id }
+            for i in graph.nodes.indices {
+                for (name, id) in zip(graph.nodes[i].inputs, nodeInputs[i]) where id >= 0 { ids[name] = id }
+                for (name, id) in zip(graph.nodes[i].outputs, nodeOutputs[i]) where id >= 0 { ids[name] = id }
+            }
+            for (value, id) in zip(graph.outputs, outputIDs) { ids[value.name] = id }
+            for (sparse, id) in zip(graph.sparseInitializers, sparseInitializerIDs) { ids[sparse.name] = id }
+            return ids
+        }
+    }
+
+    var dictionary: [String: Int] {
+        table.withLock { table in
+            if let table { return table }
+            let built = build?() ?? [:]
+            table = built
+            return built
+        }
     }
 }

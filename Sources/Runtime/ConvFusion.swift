@@ -9,9 +9,9 @@ import Graph
 /// to each output block; Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid and Tanh run on
 /// the block while it is in cache. Each fused value must have the next node as its only reader
 /// and must not be a graph output. A fused conv read only by a depthwise 3×3 conv then leaves its
-/// bias and activation to that reader (see `handFinishesToDepthwiseReaders`). The rewrite happens
-/// on the session's private copy of the graph; the model itself is not changed (`convert
-/// optimize` does that to files).
+/// bias and activation to that reader (see `handFinishesToDepthwiseReaders`). The graph is not
+/// rewritten: the outcome says which nodes are gone and what replaces the fused convs, and the
+/// session runs that (`convert optimize` rewrites files).
 enum ConvFusion {
     /// A fused conv: what its kernel adds, and the ops it stands for ("Conv+BatchNormalization+Relu").
     struct Fused {
@@ -32,19 +32,36 @@ enum ConvFusion {
         }
     }
 
-    /// What fusing did to a graph, by node of the rewritten graph. (Arrays indexed by node rather
-    /// than dictionaries keyed by it, here and in Session: the first dictionary keyed by Int in a
+    /// What fusing does to a graph, by node index. (Arrays indexed by node rather than
+    /// dictionaries keyed by it, here and in Session: the first dictionary keyed by Int in a
     /// process costs a runtime conformance scan, tens of microseconds of a small model's load.)
+    /// Kept nodes are not copied: copying each node of a small model was a tenth of its load.
     struct Outcome {
         /// What each node fuses (nil: nothing).
         var fused: [Fused?]
-        /// Each node's index in the graph before the rewrite (fusing removes nodes, keeping order).
-        var originalIndex: [Int]
+        /// The nodes fused into a conv, which no longer run.
+        var removed: [Bool]
+        /// The new form of each rewritten conv (its inputs, and its output: the last fused node's);
+        /// empty when no node is rewritten.
+        var replacements: [Node?]
+        /// Weights BatchNormalization folding made, and their value ids (ids without names).
+        var foldedWeights: [Tensor], foldedIDs: [Int]
+        /// Per initializer: false for those only removed nodes or replaced weights read (nil: all are read).
+        var readsInitializer: [Bool]?
+
+        /// Node `i` as it runs.
+        func node(_ i: Int, of graph: Graph) -> Node { replacements.isEmpty ? graph.nodes[i] : replacements[i] ?? graph.nodes[i] }
+
+        /// No fusion: every node runs as it is.
+        static func none(nodeCount: Int) -> Outcome {
+            Outcome(fused: Array(repeating: nil, count: nodeCount), removed: Array(repeating: false, count: nodeCount),
+                    replacements: [], foldedWeights: [], foldedIDs: [], readsInitializer: nil)
+        }
     }
 
-    /// Rewrites `graph`, fusing the nodes after its convs into them, and keeps `numbering` (of
-    /// `graph` as given) in step with the rewrite.
-    static func fuse(_ graph: inout Graph, numbering: inout ValueNumbering, opsetVersion: Int64) -> Outcome {
+    /// Fuses the nodes after `graph`'s convs into them, and keeps `numbering` (of `graph`) in
+    /// step: a rewritten conv's ids are its new inputs and output, and folded weights get ids.
+    static func fuse(_ graph: Graph, numbering: inout ValueNumbering, opsetVersion: Int64) -> Outcome {
         // Loading a model runs this every time: values are looked up by id, nodes are looked at
         // in place (a copy of a node retains each of its fields), and tables are sized up front.
         var constants = ConstantTable(graph, numbering: numbering)
@@ -54,7 +71,7 @@ enum ConvFusion {
             for id in inputs where id >= 0 { reader[id] = reader[id] == -2 ? i : -1 }
         }
         var isGraphOutput = [Bool](repeating: false, count: numbering.count)
-        for output in graph.outputs { if let id = numbering[output.name] { isGraphOutput[id] = true } }
+        for id in numbering.outputIDs { isGraphOutput[id] = true }
         // Shapes (symbolic where inputs are) decide whether a residual operand matches the output.
         // They are inferred at the first residual candidate (inference is most of a small model's
         // load time, and models without residual Adds never need it), on the graph as it was:
@@ -136,7 +153,8 @@ enum ConvFusion {
             if let a = soleReader(of: current), isResidualCandidate(graph.nodes[a], inputs: numbering.nodeInputs[a], reading: current),
                let types = types(),
                let other = residual(graph.nodes[a], input: graph.nodes[producer].outputs[0], types: types),
-               let otherID = numbering[other], !constants.contains(otherID) {
+               case let addInputs = numbering.nodeInputs[a], case let otherID = addInputs[0] == current ? addInputs[1] : addInputs[0],
+               otherID >= 0, !constants.contains(otherID) {
                 remove(a)
                 summand = (other, otherID)
                 fused.epilogue.addsSummand = true
@@ -180,51 +198,21 @@ enum ConvFusion {
             fusedByConv[c] = fused
             numbering.nodeOutputs[c] = [current]
         }
-        guard removedCount > 0 else {
-            return Outcome(fused: [Fused?](repeating: nil, count: graph.nodes.count), originalIndex: Array(graph.nodes.indices))
+        var replacements = [Node?](repeating: nil, count: rewrittenConvs.isEmpty ? 0 : graph.nodes.count)
+        for (k, c) in rewrittenConvs.enumerated() {
+            replacements[c] = rewrittenNodes[k]
+            numbering.nodeInputs[c] = rewrittenInputs[k]
         }
-        graph.initializers += foldedInitializers
-        numbering.initializerIDs += foldedIDs
-        // The kept nodes go into fresh arrays: the graph's node array is still the model's, so
-        // rewriting it in place would first copy every node.
-        var rewritten = [Int](repeating: -1, count: graph.nodes.count)
-        for (k, c) in rewrittenConvs.enumerated() { rewritten[c] = k }
-        let keptCount = graph.nodes.count - removedCount
-        var nodes: [Node] = [], fusedKept: [Fused?] = [], inputIDs: [[Int]] = [], outputIDs: [[Int]] = []
-        var originalIndex: [Int] = [], newIndex = [Int](repeating: -1, count: graph.nodes.count)
-        nodes.reserveCapacity(keptCount)
-        fusedKept.reserveCapacity(keptCount)
-        inputIDs.reserveCapacity(keptCount)
-        outputIDs.reserveCapacity(keptCount)
-        originalIndex.reserveCapacity(keptCount)
-        for i in graph.nodes.indices where !removed[i] {
-            newIndex[i] = nodes.count
-            if rewritten[i] >= 0 {
-                nodes.append(rewrittenNodes[rewritten[i]])
-                inputIDs.append(rewrittenInputs[rewritten[i]])
-            } else {
-                nodes.append(graph.nodes[i])
-                inputIDs.append(numbering.nodeInputs[i])
-            }
-            outputIDs.append(numbering.nodeOutputs[i])
-            fusedKept.append(fusedByConv[i])
-            originalIndex.append(i)
-        }
-        graph.nodes = nodes
-        numbering.nodeInputs = inputIDs
-        numbering.nodeOutputs = outputIDs
-        fusedByConv = fusedKept
-        handFinishesToDepthwiseReaders(&graph, numbering: &numbering, fused: &fusedByConv, constants: constants,
-                                       soleReader: { soleReader(of: $0).map { newIndex[$0] } })
-        let outcome = Outcome(fused: fusedByConv, originalIndex: originalIndex)
-        // Folded weights replace the originals; drop originals no remaining node reads.
+        var outcome = Outcome(fused: fusedByConv, removed: removed, replacements: replacements,
+                              foldedWeights: foldedInitializers, foldedIDs: foldedIDs, readsInitializer: nil)
+        guard removedCount > 0 else { return outcome }
+        handFinishesToDepthwiseReaders(graph, outcome: &outcome, numbering: &numbering, constants: constants, soleReader: soleReader)
+        // Folded weights replace the originals; originals no remaining node reads are left out.
         guard !foldedInitializers.isEmpty else { return outcome }
         var read = [Bool](repeating: false, count: numbering.count)
-        for inputs in numbering.nodeInputs { for id in inputs where id >= 0 { read[id] = true } }
-        for value in graph.inputs + graph.outputs { if let id = numbering[value.name] { read[id] = true } }
-        let kept = numbering.initializerIDs.indices.filter { read[numbering.initializerIDs[$0]] }
-        graph.initializers = kept.map { graph.initializers[$0] }
-        numbering.initializerIDs = kept.map { numbering.initializerIDs[$0] }
+        for i in graph.nodes.indices where !removed[i] { for id in numbering.nodeInputs[i] where id >= 0 { read[id] = true } }
+        for id in numbering.inputIDs + numbering.outputIDs { read[id] = true }
+        outcome.readsInitializer = numbering.initializerIDs.map { read[$0] }
         return outcome
     }
 

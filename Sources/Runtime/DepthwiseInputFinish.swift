@@ -15,29 +15,32 @@ extension ConvFusion {
     /// with group C: one output channel per input channel, so each input plane is read by one
     /// output. The producer's bias becomes a trailing input of the reader.
     static func handFinishesToDepthwiseReaders(
-        _ graph: inout Graph, numbering: inout ValueNumbering, fused: inout [Fused?], constants: ConstantTable,
+        _ graph: Graph, outcome: inout Outcome, numbering: inout ValueNumbering, constants: ConstantTable,
         soleReader: (Int) -> Int?
     ) {
-        for producer in fused.indices where fused[producer] != nil {
-            guard let epilogue = fused[producer]?.epilogue, !epilogue.addsSummand, !epilogue.leavesFinishToReader,
+        for producer in outcome.fused.indices where outcome.fused[producer] != nil {
+            guard let epilogue = outcome.fused[producer]?.epilogue, !epilogue.addsSummand, !epilogue.leavesFinishToReader,
                   let bounds = clampBounds(epilogue.activation) else { continue }
             let producerInputs = numbering.nodeInputs[producer]
             let bias = producerInputs.count > 2 ? producerInputs[2] : -1
             if bias >= 0 && constants.elementType(bias) != .float32 { continue }
             guard let output = numbering.nodeOutputs[producer].first, let reader = soleReader(output),
-                  fused[reader]?.epilogue.inputFinish == nil, graph.nodes[reader].opType == "Conv",
-                  isDepthwise(graph.nodes[reader], inputs: numbering.nodeInputs[reader], reading: output, constants: constants)
+                  outcome.fused[reader]?.epilogue.inputFinish == nil, graph.nodes[reader].opType == "Conv",
+                  isDepthwise(outcome.node(reader, of: graph), inputs: numbering.nodeInputs[reader], reading: output, constants: constants)
             else { continue }
             var biasInput: Int?
             if bias >= 0 {
-                biasInput = graph.nodes[reader].inputs.count
-                graph.nodes[reader].inputs.append(graph.nodes[producer].inputs[2])
+                var readerNode = outcome.node(reader, of: graph)
+                biasInput = readerNode.inputs.count
+                readerNode.inputs.append(outcome.node(producer, of: graph).inputs[2])
+                if outcome.replacements.isEmpty { outcome.replacements = Array(repeating: nil, count: graph.nodes.count) }
+                outcome.replacements[reader] = readerNode
                 numbering.nodeInputs[reader].append(bias)
             }
-            fused[producer]!.epilogue.leavesFinishToReader = true
-            var readerFused = fused[reader] ?? Fused(epilogue: ConvEpilogue())
+            outcome.fused[producer]!.epilogue.leavesFinishToReader = true
+            var readerFused = outcome.fused[reader] ?? Fused(epilogue: ConvEpilogue())
             readerFused.epilogue.inputFinish = .init(lower: bounds.lower, upper: bounds.upper, biasInput: biasInput)
-            fused[reader] = readerFused
+            outcome.fused[reader] = readerFused
         }
     }
 

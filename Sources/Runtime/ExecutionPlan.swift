@@ -22,8 +22,8 @@ final class ExecutionPlan: @unchecked Sendable {
     let arenaLock = NSLock()
 
     /// `nodeInputs` and `nodeOutputs` are each node's values as ids (-1 for absent), `outputIDs`
-    /// the graph outputs'.
-    init(graph: Graph, opsetVersion: Int64, order: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]], outputIDs: Set<Int>,
+    /// the graph outputs'; `order` holds the nodes that run (not those fusion removed).
+    init(graph: Graph, fusion: ConvFusion.Outcome, opsetVersion: Int64, order: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]], outputIDs: Set<Int>,
          kernels: [(any Kernel)?], constants: Set<Int>, inputShapes: [String: [Int]]) throws {
         // Static shapes where inference can tell; other tensors are allocated when they are made.
         let inferred: InferredTypes
@@ -43,7 +43,7 @@ final class ExecutionPlan: @unchecked Sendable {
         for (step, i) in scheduled.enumerated() {
             for (j, id) in nodeOutputs[i].enumerated() where id >= 0 {
                 // Graph outputs outlive the run, so they get memory of their own.
-                guard !outputIDs.contains(id), let type = inferred.type(of: graph.nodes[i].outputs[j]), let count = type.elementCount,
+                guard !outputIDs.contains(id), let type = inferred.type(of: fusion.node(i, of: graph).outputs[j]), let count = type.elementCount,
                       let bytes = type.elementType.byteCount(forElements: count) else { continue }
                 requests.append(.init(id: id, byteCount: bytes, firstStep: step, lastStep: lastUse[id] ?? step))
             }

@@ -35,15 +35,15 @@ public final class Session: @unchecked Sendable {
 
     private let graph: Graph
     private let order: [Int]
-    /// The id of each value name; values the session made (folded weights) have ids only.
-    private let valueIDs: [String: Int]
+    /// The value ids of `inputs` and `outputs`, in their order.
+    private let inputIDs: [Int], outputIDs: [Int]
     /// Each node's inputs and outputs as value ids (-1 for absent), by node.
     private let nodeInputs: [[Int]], nodeOutputs: [[Int]]
     /// By node index (nil for nodes left out of the schedule, such as those computed at creation).
     private let kernels: [(any Kernel)?]
-    /// What each node fuses, by node index: its label says what a fused node stands for
-    /// ("Conv+BatchNormalization+Relu").
-    private let fused: [ConvFusion.Fused?]
+    /// What fusion did, by node index: the nodes gone, the convs rewritten, what each fuses (its
+    /// label says what a fused node stands for: "Conv+BatchNormalization+Relu").
+    private let fusion: ConvFusion.Outcome
     /// Values known before any input arrives (initializers and everything computed from them
     /// alone), by value id.
     private let constants: [NDArray?]
@@ -70,26 +70,35 @@ public final class Session: @unchecked Sendable {
         }
         // Each value name is hashed here once; what follows indexes arrays by value id.
         var numbering = numbering.flatMap { $0.numbers(graph) ? $0 : nil } ?? ValueNumbering(graph)
-        var fused = [ConvFusion.Fused?](repeating: nil, count: graph.nodes.count)
-        if options.fusesConvolutions {
-            let outcome = ConvFusion.fuse(&graph, numbering: &numbering, opsetVersion: model.defaultOpsetVersion)
-            fused = outcome.fused
-            if !outerScopeInputs.isEmpty { outerScopeInputs = outcome.originalIndex.map { outerScopeInputs[$0] } }
-        }
-        self.fused = fused
+        let fusion = options.fusesConvolutions
+            ? ConvFusion.fuse(graph, numbering: &numbering, opsetVersion: model.defaultOpsetVersion)
+            : ConvFusion.Outcome.none(nodeCount: graph.nodes.count)
+        self.fusion = fusion
         self.graph = graph
-        inputs = graph.runtimeInputs
+        // The runtime inputs (`Graph.runtimeInputs`, by id): graph inputs no initializer gives a value.
+        var runtimeInputs: [Value] = [], runtimeInputIDs: [Int] = []
+        var isInitialized = [Bool](repeating: false, count: numbering.count)
+        for id in numbering.initializerIDs + numbering.sparseInitializerIDs { isInitialized[id] = true }
+        for (input, id) in zip(graph.inputs, numbering.inputIDs) where !isInitialized[id] {
+            runtimeInputs.append(input)
+            runtimeInputIDs.append(id)
+        }
+        inputs = runtimeInputs
+        inputIDs = runtimeInputIDs
         outputs = graph.outputs
-        order = try numbering.storedOrderIfSorted(graph) ?? graph.topologicalOrder()
-        valueIDs = numbering.ids
+        outputIDs = numbering.outputIDs
+        order = try numbering.storedOrderIfSorted(graph, skipping: fusion.removed) ?? Self.sortedOrder(graph, fusion: fusion)
         nodeInputs = numbering.nodeInputs
         nodeOutputs = numbering.nodeOutputs
 
         var constants = [NDArray?](repeating: nil, count: numbering.count)
-        for k in graph.initializers.indices { constants[numbering.initializerIDs[k]] = try NDArray(graph.initializers[k]) }
-        for sparse in graph.sparseInitializers { constants[numbering[sparse.name]!] = try NDArray(try sparse.densified()) }
+        for k in graph.initializers.indices where fusion.readsInitializer?[k] ?? true {
+            constants[numbering.initializerIDs[k]] = try NDArray(graph.initializers[k])
+        }
+        for (tensor, id) in zip(fusion.foldedWeights, fusion.foldedIDs) { constants[id] = try NDArray(tensor) }
+        for (sparse, id) in zip(graph.sparseInitializers, numbering.sparseInitializerIDs) { constants[id] = try NDArray(try sparse.densified()) }
 
-        let missing = graph.nodes.filter { KernelRegistry.factory(for: $0) == nil }
+        let missing = order.map { fusion.node($0, of: graph) }.filter { KernelRegistry.factory(for: $0) == nil }
         if !missing.isEmpty {
             let ops = Set(missing.map { $0.isDefaultDomain ? $0.opType : "\($0.domain).\($0.opType)" }).sorted()
             throw RuntimeError.unsupported("no kernel for \(ops.joined(separator: ", ")) (used by \(missing.prefix(3).map(\.displayName).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))")
@@ -97,11 +106,11 @@ public final class Session: @unchecked Sendable {
         var kernels = [(any Kernel)?](repeating: nil, count: graph.nodes.count)
         let opset = model.defaultOpsetVersion
         for i in order {
-            let node = graph.nodes[i]
+            let node = fusion.node(i, of: graph)
             let constantInputs = numbering.nodeInputs[i].map { $0 < 0 ? nil : constants[$0] }
             let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
                                              outerScopeInputs: outerScopeInputs.isEmpty ? [] : outerScopeInputs[i])
-            let kernel = try fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
+            let kernel = try fusion.fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
             kernels[i] = kernel
             // A node fed only by constants runs now, once, and its outputs become constants.
             let allConstant = zip(numbering.nodeInputs[i], constantInputs).allSatisfy { $0 < 0 || $1 != nil }
@@ -115,6 +124,15 @@ public final class Session: @unchecked Sendable {
         self.constants = constants
         // Kernels split BLAS products across the session's threads themselves (see Parallel).
         BLAS.setThreads(1)
+    }
+
+    /// A dependency order of the nodes that run, for a graph not stored in one: the graph as
+    /// fusion leaves it, built and sorted (rare: writers store nodes in order).
+    private static func sortedOrder(_ graph: Graph, fusion: ConvFusion.Outcome) throws -> [Int] {
+        let kept = graph.nodes.indices.filter { !fusion.removed[$0] }
+        var fused = graph
+        fused.nodes = kept.map { fusion.node($0, of: graph) }
+        return try fused.topologicalOrder().map { kept[$0] }
     }
 
     /// Runs the model. `feeds` maps input names to arrays; returns every graph output by name.
@@ -133,28 +151,28 @@ public final class Session: @unchecked Sendable {
         let shapes = try checkFeeds(feeds)
         let plan = try self.plan(for: shapes)
         var values = constants  // one slot per value id
-        for (name, value) in feeds { values[valueIDs[name]!] = value }
+        for (input, id) in zip(inputs, inputIDs) { values[id] = feeds[input.name] }
         // The plan's arena is reused across runs; a concurrent run gets one of its own.
         let ownsArena = plan.arenaLock.try()
         defer { if ownsArena { plan.arenaLock.unlock() } }
         let arena = ownsArena ? plan.arena : (plan.arenaBytes > 0 ? Buffer(uninitializedByteCount: plan.arenaBytes) : nil)
         for step in plan.steps {
-            let node = graph.nodes[step.node]
+            let node = fusion.node(step.node, of: graph)
             let inputs = step.inputs.map { $0 < 0 ? nil : values[$0] }
             let context = KernelContext(slots: step.slots, arena: arena, threads: options.threads, node: node)
             let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let results = try Self.execute(step.kernel, node: node, inputs: inputs, context: context)
             if let timings {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                let operation = fused[step.node]?.label ?? (node.isDefaultDomain ? node.opType : "\(node.domain).\(node.opType)")
+                let operation = fusion.fused[step.node]?.label ?? (node.isDefaultDomain ? node.opType : "\(node.domain).\(node.opType)")
                 timings.pointee.append(NodeTiming(node: node.displayName, operation: operation, seconds: seconds))
             }
             for (id, value) in zip(step.outputs, results) where id >= 0 { values[id] = value }
             for id in step.release { values[id] = nil }
         }
         var result: [String: NDArray] = [:]
-        for output in outputs {
-            guard let value = values[valueIDs[output.name]!] else {
+        for (output, id) in zip(outputs, outputIDs) {
+            guard let value = values[id] else {
                 throw RuntimeError.nodeFailed(node: "graph", "output '\(output.name)' was not computed")
             }
             result[output.name] = value
@@ -211,8 +229,8 @@ public final class Session: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let plan = plans[shapes] { return plan }
-        let plan = try ExecutionPlan(graph: graph, opsetVersion: model.defaultOpsetVersion, order: order, nodeInputs: nodeInputs,
-                                     nodeOutputs: nodeOutputs, outputIDs: Set(outputs.map { valueIDs[$0.name]! }),
+        let plan = try ExecutionPlan(graph: graph, fusion: fusion, opsetVersion: model.defaultOpsetVersion, order: order, nodeInputs: nodeInputs,
+                                     nodeOutputs: nodeOutputs, outputIDs: Set(outputIDs),
                                      kernels: kernels, constants: Set(constants.indices.filter { constants[$0] != nil }), inputShapes: shapes)
         plans[shapes] = plan
         return plan

@@ -15,6 +15,18 @@ struct PareFormatTests {
         #expect(decoded.irVersion == model.irVersion)
     }
 
+    @Test("the numbering the reader makes from string-table keys is the one names give", arguments: Fixtures.sampleNames)
+    func numberingFromKeys(name: String) throws {
+        let file = try PareFormat.decode(try PareFormat.encode(try PareFixtures.sample(name)), source: name)
+        let byName = ValueNumbering(file.model.graph)
+        let byKey = file.numbering
+        #expect(byKey.count == byName.count && byKey.ids == byName.ids)
+        #expect(byKey.nodeInputs == byName.nodeInputs && byKey.nodeOutputs == byName.nodeOutputs)
+        #expect(byKey.initializerIDs == byName.initializerIDs && byKey.inputIDs == byName.inputIDs)
+        #expect(byKey.outputIDs == byName.outputIDs && byKey.sparseInitializerIDs == byName.sparseInitializerIDs)
+        #expect(byKey.numbers(file.model.graph))
+    }
+
     @Test("the writer is deterministic: encode, decode, encode gives the same bytes", arguments: Fixtures.sampleNames)
     func deterministic(name: String) throws {
         let model = try PareFixtures.sample(name)

@@ -130,6 +130,22 @@ struct PareRobustnessTests {
         #expect(tensor == "section TENS, tensor 'w': unknown encoding 7", "\(tensor)")
     }
 
+    @Test("a string stored twice is one name: a value defined under both entries is defined twice")
+    func repeatedStringIsOneName() throws {
+        let graph = Graph(name: "g", nodes: [Node(name: "first", opType: "Relu", inputs: ["x0"], outputs: ["h0"]),
+                                             Node(name: "second", opType: "Relu", inputs: ["h0"], outputs: ["h1"])],
+                          inputs: [Value(name: "x0", .float32, [2])], outputs: [Value(name: "h1", .float32, [2])])
+        let file = try PareFormat.encode(Model(opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph))
+        _ = try PareFormat.decode(file, source: "intact.pare")
+        // Entry "h1" (length 2, then its bytes) rewritten as a second "h0".
+        let strs = try #require(PareFixtures.sections(file).first { PareLayout.Section.tag($0.kind) == "STRS" })
+        let bytes = [UInt8](file[strs.offset..<(strs.offset + strs.length)])
+        let at = try #require((0..<(bytes.count - 2)).first { bytes[$0...].starts(with: [2] + Array("h1".utf8)) })
+        let damaged = try patched(file, section: "STRS", offset: at + 2, to: UInt8(ascii: "0"))
+        let error = #expect(throws: FormatError.self) { try PareFormat.decode(Data(damaged), source: "damaged.pare") }
+        #expect(error?.message == "value 'h0' is defined twice: by node first (Relu) and by node second (Relu)", "\(String(describing: error))")
+    }
+
     @Test("reading a damaged file from disk names the file")
     func namesFile() throws {
         let folder = try Fixtures.temporaryFolder()

@@ -45,6 +45,29 @@ import Testing
         #expect(looked.numbers(Self.graph))
     }
 
+    @Test func numberingFromKeysMatchesNamesAndBuildsTheNameTableWhenAsked() throws {
+        // Keys as a reader would give them: one per distinct name, absent node values negative.
+        var keyOf: [String: Int] = [:]
+        func key(_ name: String) -> Int {
+            if let k = keyOf[name] { return k }
+            keyOf[name] = 100 - keyOf.count  // not in the order ids are given
+            return keyOf[name]!
+        }
+        let g = Self.graph
+        let keys = ValueNameKeys(
+            inputs: g.inputs.map { key($0.name) }, initializers: g.initializers.map { key($0.name) },
+            nodeInputs: g.nodes.map { $0.inputs.map { $0.isEmpty ? -1 : key($0) } },
+            nodeOutputs: g.nodes.map { $0.outputs.map { $0.isEmpty ? -1 : key($0) } },
+            outputs: g.outputs.map { key($0.name) }, sparseInitializers: [])
+        var numbering = try g.validated(ValueNumbering(g, keys: keys, keyCount: 101))
+        let byName = try g.validatedNumbering()
+        #expect(numbering.count == 4 && numbering.nodeInputs == byName.nodeInputs && numbering.nodeOutputs == byName.nodeOutputs)
+        #expect(numbering.inputIDs == [0] && numbering.initializerIDs == [1] && numbering.outputIDs == [3])
+        #expect(numbering.ids == byName.ids && numbering["h"] == 2 && numbering.numbers(g))
+        #expect(numbering.id(for: "w") == 1 && numbering.numbers(g))
+        #expect(numbering.id(for: "new") == 4 && numbering["new"] == 4 && !numbering.numbers(g))
+    }
+
     @Test func validationErrorsNameTheValue() {
         var dangling = Self.graph
         dangling.nodes[1].inputs[1] = "missing"

@@ -78,7 +78,12 @@ struct PareDecoder {
     /// The string table: each entry's bytes (their range in `bytes`) and its text, decoded once.
     private var stringRanges: [Range<Int>] = []
     private var texts: [String] = []
+    /// For each string-table entry, the first entry with the same bytes: value names are
+    /// numbered by these keys, never hashed as strings.
+    private var stringKeys: [Int] = []
     private var tensors: [Tensor] = []
+    /// The key of each tensor's name, by tensor-table position.
+    private var tensorNameKeys: [Int] = []
     private var entries: [PareTensorEntry] = []
     private var deferred: [PareFile.DeferredCheck] = []
 
@@ -168,11 +173,11 @@ struct PareDecoder {
         covered.removeAll { $0 == data }
         blobs.append(contentsOf: covered)
         try checkPaddingIsZero(covered: blobs)
-        var model = try decodeGraph(ranges[slot(.graph)]!)
+        var (model, keys) = try decodeGraph(ranges[slot(.graph)]!)
         try decodeMetadata(ranges[slot(.metadata)]!, into: &model)
         let numbering: ValueNumbering
         do {
-            numbering = try model.graph.validatedNumbering()
+            numbering = try model.graph.validated(ValueNumbering(model.graph, keys: consume keys, keyCount: texts.count))
         } catch {
             throw fail(error.description)
         }
@@ -222,6 +227,7 @@ struct PareDecoder {
         }
         try expectEnd(reader)
         guard stringRanges.first?.isEmpty == true else { throw reader.error("string 0 must be the empty string") }
+        stringKeys = PareStringKeys.canonicalIndices(stringRanges, in: bytes)
     }
 
     private func stringIndex(_ reader: inout PareByteSource) throws(FormatError) -> Int {
@@ -271,7 +277,9 @@ struct PareDecoder {
         var pending: [PareFile.DeferredCheck] = []
         for index in 0..<count {
             reader.item = .tensor(index: index)
-            let name = try text(&reader)
+            let nameIndex = try stringIndex(&reader)
+            let name = texts[nameIndex]
+            tensorNameKeys.append(stringKeys[nameIndex])
             reader.item = .namedTensor(name)
             let type = try elementType(&reader)
             let shape = try self.shape(&reader)
@@ -364,14 +372,21 @@ struct PareDecoder {
     }
 
     private func tensor(_ reader: inout PareByteSource) throws(FormatError) -> Tensor {
+        tensors[try tensorIndex(&reader)]
+    }
+
+    private func tensorIndex(_ reader: inout PareByteSource) throws(FormatError) -> Int {
         let index = try reader.varint()
         guard index < UInt64(tensors.count) else { throw reader.error("tensor index \(index) is past the tensor table's \(tensors.count) entries") }
-        return tensors[Int(index)]
+        return Int(index)
     }
+
+    /// A name's key (see `stringKeys`) as a node input or output, where the empty name is absent.
+    private func nodeValueKey(_ index: Int) -> Int { index == 0 ? -1 : stringKeys[index] }
 
     // MARK: Graph
 
-    private func decodeGraph(_ range: Range<Int>) throws(FormatError) -> Model {
+    private func decodeGraph(_ range: Range<Int>) throws(FormatError) -> (Model, ValueNameKeys) {
         var reader = section(range, "section GRPH")
         let irVersion = try reader.varint()
         let opsetCount = try reader.itemCount("opset count", minimumBytes: 2)
@@ -380,12 +395,14 @@ struct PareDecoder {
             let domain = try text(&reader)
             opsets.append(OpsetImport(domain: domain, version: Int64(truncatingIfNeeded: try reader.varint())))
         }
-        let graph = try self.graph(&reader, depth: 0)
+        var keys = ValueNameKeys(inputs: [], initializers: [], nodeInputs: [], nodeOutputs: [], outputs: [], sparseInitializers: [])
+        let graph = try self.graph(&reader, depth: 0, keys: &keys)
         try expectEnd(reader)
-        return Model(irVersion: Int64(truncatingIfNeeded: irVersion), opsetImports: opsets, graph: graph)
+        return (Model(irVersion: Int64(truncatingIfNeeded: irVersion), opsetImports: opsets, graph: graph), keys)
     }
 
-    private func graph(_ reader: inout PareByteSource, depth: Int) throws(FormatError) -> Graph {
+    /// A graph, with the keys of its value names (see `stringKeys`) put in `keys`.
+    private func graph(_ reader: inout PareByteSource, depth: Int, keys: inout ValueNameKeys) throws(FormatError) -> Graph {
         guard depth < PareLayout.maximumGraphDepth else { throw reader.error("subgraphs nested deeper than \(PareLayout.maximumGraphDepth)") }
         var graph = Graph(name: try text(&reader))
         let context = depth == 0 ? "section GRPH" : "section GRPH, subgraph '\(graph.name)'"
@@ -393,21 +410,42 @@ struct PareDecoder {
         defer { (reader.context, reader.item) = (outerContext, outerItem) }
         reader.context = context
         reader.item = .none
-        for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { graph.inputs.append(try valueDeclaration(&reader)) }
-        for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { graph.outputs.append(try valueDeclaration(&reader)) }
-        for _ in 0..<(try reader.itemCount("initializer count")) { graph.initializers.append(try tensor(&reader)) }
-        for _ in 0..<(try reader.itemCount("sparse initializer count", minimumBytes: 3)) { graph.sparseInitializers.append(try sparse(&reader)) }
+        for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { graph.inputs.append(try valueDeclaration(&reader, key: &keys.inputs)) }
+        for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { graph.outputs.append(try valueDeclaration(&reader, key: &keys.outputs)) }
+        for _ in 0..<(try reader.itemCount("initializer count")) {
+            let index = try tensorIndex(&reader)
+            graph.initializers.append(tensors[index])
+            keys.initializers.append(tensorNameKeys[index])
+        }
+        for _ in 0..<(try reader.itemCount("sparse initializer count", minimumBytes: 3)) {
+            let (sparse, nameKey) = try self.sparse(&reader)
+            graph.sparseInitializers.append(sparse)
+            keys.sparseInitializers.append(nameKey)
+        }
         let nodeCount = try reader.itemCount("node count", minimumBytes: 5)
         graph.nodes.reserveCapacity(nodeCount)
+        // One flat array while decoding, split by node after.
+        var valueKeys: [Int] = []
+        valueKeys.reserveCapacity(nodeCount * 4)
         for index in 0..<nodeCount {
             reader.item = .node(index: index)
-            graph.nodes.append(try node(&reader, depth: depth, index: index))
+            graph.nodes.append(try node(&reader, depth: depth, index: index, valueKeys: &valueKeys))
             reader.item = .none
+        }
+        keys.nodeInputs.reserveCapacity(nodeCount)
+        keys.nodeOutputs.reserveCapacity(nodeCount)
+        var position = 0
+        for i in graph.nodes.indices {
+            let inputs = graph.nodes[i].inputs.count, outputs = graph.nodes[i].outputs.count
+            keys.nodeInputs.append(Array(valueKeys[position..<(position + inputs)]))
+            keys.nodeOutputs.append(Array(valueKeys[(position + inputs)..<(position + inputs + outputs)]))
+            position += inputs + outputs
         }
         return graph
     }
 
-    private func node(_ reader: inout PareByteSource, depth: Int, index: Int) throws(FormatError) -> Node {
+    /// A node; the keys of its inputs' and outputs' names are appended to `valueKeys`.
+    private func node(_ reader: inout PareByteSource, depth: Int, index: Int, valueKeys: inout [Int]) throws(FormatError) -> Node {
         let code = try reader.varint()
         var domain = "", opType: String
         if code == 0 {
@@ -423,10 +461,18 @@ struct PareDecoder {
         reader.item = .namedNode(index: index, name: node.name, opType: opType)
         let inputCount = try reader.itemCount("input count")
         node.inputs.reserveCapacity(inputCount)
-        for _ in 0..<inputCount { node.inputs.append(try text(&reader)) }
+        for _ in 0..<inputCount {
+            let name = try stringIndex(&reader)
+            node.inputs.append(texts[name])
+            valueKeys.append(nodeValueKey(name))
+        }
         let outputCount = try reader.itemCount("output count")
         node.outputs.reserveCapacity(outputCount)
-        for _ in 0..<outputCount { node.outputs.append(try text(&reader)) }
+        for _ in 0..<outputCount {
+            let name = try stringIndex(&reader)
+            node.outputs.append(texts[name])
+            valueKeys.append(nodeValueKey(name))
+        }
         let attributeCount = try reader.itemCount("attribute count", minimumBytes: 3)
         node.attributes.reserveCapacity(attributeCount)
         for _ in 0..<attributeCount {
@@ -443,14 +489,14 @@ struct PareDecoder {
         case 2: return .int(try reader.signedVarint())
         case 3: return .string(try string(&reader))
         case 4: return .tensor(try tensor(&reader))
-        case 5: return .graph(try graph(&reader, depth: depth + 1))
+        case 5: return .graph(try subgraph(&reader, depth: depth + 1))
         case 6: return .floats(try list(&reader, minimumBytes: 4) { (r: inout PareByteSource) throws(FormatError) in try r.float32() })
         case 7: return .ints(try list(&reader) { (r: inout PareByteSource) throws(FormatError) in try r.signedVarint() })
         case 8: return .strings(try list(&reader) { (r: inout PareByteSource) throws(FormatError) in try string(&r) })
         case 9: return .tensors(try list(&reader) { (r: inout PareByteSource) throws(FormatError) in try tensor(&r) })
-        case 10: return .graphs(try list(&reader, minimumBytes: 6) { (r: inout PareByteSource) throws(FormatError) in try graph(&r, depth: depth + 1) })
-        case 11: return .sparseTensor(try sparse(&reader))
-        case 12: return .sparseTensors(try list(&reader, minimumBytes: 3) { (r: inout PareByteSource) throws(FormatError) in try sparse(&r) })
+        case 10: return .graphs(try list(&reader, minimumBytes: 6) { (r: inout PareByteSource) throws(FormatError) in try subgraph(&r, depth: depth + 1) })
+        case 11: return .sparseTensor(try sparse(&reader).0)
+        case 12: return .sparseTensors(try list(&reader, minimumBytes: 3) { (r: inout PareByteSource) throws(FormatError) in try sparse(&r).0 })
         case 13: return .type(try type(&reader))
         case 14: return .types(try list(&reader) { (r: inout PareByteSource) throws(FormatError) in try type(&r) })
         default: throw reader.error("attribute '\(name)' has unknown kind \(kind)")
@@ -466,14 +512,28 @@ struct PareDecoder {
         return result
     }
 
-    private func sparse(_ reader: inout PareByteSource) throws(FormatError) -> SparseTensor {
-        let values = try tensor(&reader), indices = try tensor(&reader)
-        return SparseTensor(values: values, indices: indices, shape: try shape(&reader))
+    /// A subgraph (its names are numbered when it is validated, not by key).
+    private func subgraph(_ reader: inout PareByteSource, depth: Int) throws(FormatError) -> Graph {
+        var keys = ValueNameKeys(inputs: [], initializers: [], nodeInputs: [], nodeOutputs: [], outputs: [], sparseInitializers: [])
+        return try graph(&reader, depth: depth, keys: &keys)
+    }
+
+    /// A sparse tensor, and the key of its name (its values tensor's).
+    private func sparse(_ reader: inout PareByteSource) throws(FormatError) -> (SparseTensor, nameKey: Int) {
+        let values = try tensorIndex(&reader), indices = try tensor(&reader)
+        return (SparseTensor(values: tensors[values], indices: indices, shape: try shape(&reader)), tensorNameKeys[values])
+    }
+
+    /// A declared value, whose name's key is appended to `key`.
+    private func valueDeclaration(_ reader: inout PareByteSource, key: inout [Int]) throws(FormatError) -> Value {
+        let name = try stringIndex(&reader)
+        key.append(stringKeys[name])
+        return Value(name: texts[name], type: try type(&reader))
     }
 
     private func valueDeclaration(_ reader: inout PareByteSource) throws(FormatError) -> Value {
-        let name = try text(&reader)
-        return Value(name: name, type: try type(&reader))
+        var key: [Int] = []
+        return try valueDeclaration(&reader, key: &key)
     }
 
     private func type(_ reader: inout PareByteSource) throws(FormatError) -> ValueType? {
