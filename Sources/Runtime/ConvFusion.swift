@@ -52,6 +52,12 @@ enum ConvFusion {
         /// Node `i` as it runs.
         func node(_ i: Int, of graph: Graph) -> Node { replacements.isEmpty ? graph.nodes[i] : replacements[i] ?? graph.nodes[i] }
 
+        /// Calls `body` with node `i` as it runs, without copying it.
+        func withNode<R>(_ i: Int, of nodes: UnsafeBufferPointer<Node>, _ body: (Node) throws -> R) rethrows -> R {
+            if !replacements.isEmpty, let replacement = replacements[i] { return try body(replacement) }
+            return try body(nodes[i])
+        }
+
         /// No fusion: every node runs as it is.
         static func none(nodeCount: Int) -> Outcome {
             Outcome(fused: Array(repeating: nil, count: nodeCount), removed: Array(repeating: false, count: nodeCount),
@@ -62,6 +68,13 @@ enum ConvFusion {
     /// Fuses the nodes after `graph`'s convs into them, and keeps `numbering` (of `graph`) in
     /// step: a rewritten conv's ids are its new inputs and output, and folded weights get ids.
     static func fuse(_ graph: Graph, numbering: inout ValueNumbering, opsetVersion: Int64) -> Outcome {
+        // Nodes are read through a buffer pointer: handing `graph.nodes[i]` to a function copied
+        // the node (a retain of each field), a tenth of a small model's load.
+        graph.nodes.withUnsafeBufferPointer { nodes in fuse(graph, nodes: nodes, numbering: &numbering, opsetVersion: opsetVersion) }
+    }
+
+    private static func fuse(_ graph: Graph, nodes: UnsafeBufferPointer<Node>, numbering: inout ValueNumbering,
+                             opsetVersion: Int64) -> Outcome {
         // Loading a model runs this every time: values are looked up by id, nodes are looked at
         // in place (a copy of a node retains each of its fields), and tables are sized up front.
         var constants = ConstantTable(graph, numbering: numbering)
@@ -83,7 +96,7 @@ enum ConvFusion {
             inferred = .some(result)
             return result
         }
-        var removed = [Bool](repeating: false, count: graph.nodes.count)
+        var removed = [Bool](repeating: false, count: nodes.count)
         var removedCount = 0
         func remove(_ node: Int) {
             removed[node] = true
@@ -115,14 +128,14 @@ enum ConvFusion {
             return (name, numbering.newID())
         }
 
-        var fusedByConv = [Fused?](repeating: nil, count: graph.nodes.count)
+        var fusedByConv = [Fused?](repeating: nil, count: nodes.count)
         // The convs to rewrite, and their new forms (arrays of types the load path uses anyway:
         // each new element type costs its metadata the first time in a process).
         var rewrittenConvs: [Int] = [], rewrittenNodes: [Node] = [], rewrittenInputs: [[Int]] = []
         var foldedInitializers: [Tensor] = [], foldedIDs: [Int] = []
-        for c in graph.nodes.indices where graph.nodes[c].opType == "Conv" {
+        for c in nodes.indices where nodes[c].opType == "Conv" {
             let convInputs = numbering.nodeInputs[c], convOutputs = numbering.nodeOutputs[c]
-            guard graph.nodes[c].isDefaultDomain, convOutputs.count == 1, convInputs.count >= 2, case let x = convInputs[0], x >= 0,
+            guard nodes[c].isDefaultDomain, convOutputs.count == 1, convInputs.count >= 2, case let x = convInputs[0], x >= 0,
                   !constants.contains(x), convInputs[1] >= 0 else { continue }
             let w = convInputs[1], b = convInputs.count > 2 ? convInputs[2] : -1
             // Only BatchNorm folding needs the weights' values (read lazily: they are the bulk of a
@@ -136,7 +149,7 @@ enum ConvFusion {
             var summand: (name: String, id: Int)?
 
             if weightShape != nil, let n = soleReader(of: current),
-               let folded = batchNormalization(graph.nodes[n], inputs: numbering.nodeInputs[n], reading: current,
+               let folded = batchNormalization(nodes[n], inputs: numbering.nodeInputs[n], reading: current,
                                                channels: outputChannels, floats: floats),
                let weights = floats(w) {
                 weight = weights
@@ -150,9 +163,9 @@ enum ConvFusion {
                 fused.foldsBatchNormalization = true
                 (current, producer) = (numbering.nodeOutputs[n][0], n)
             }
-            if let a = soleReader(of: current), isResidualCandidate(graph.nodes[a], inputs: numbering.nodeInputs[a], reading: current),
+            if let a = soleReader(of: current), isResidualCandidate(nodes[a], inputs: numbering.nodeInputs[a], reading: current),
                let types = types(),
-               let other = residual(graph.nodes[a], input: graph.nodes[producer].outputs[0], types: types),
+               let other = residual(nodes[a], input: nodes[producer].outputs[0], types: types),
                case let addInputs = numbering.nodeInputs[a], case let otherID = addInputs[0] == current ? addInputs[1] : addInputs[0],
                otherID >= 0, !constants.contains(otherID) {
                 remove(a)
@@ -161,16 +174,16 @@ enum ConvFusion {
                 (current, producer) = (numbering.nodeOutputs[a][0], a)
             }
             if let r = soleReader(of: current),
-               let activation = activation(graph.nodes[r], inputs: numbering.nodeInputs[r], outputs: numbering.nodeOutputs[r],
+               let activation = activation(nodes[r], inputs: numbering.nodeInputs[r], outputs: numbering.nodeOutputs[r],
                                            reading: current, opsetVersion: opsetVersion, floats: floats) {
                 remove(r)
-                fused.activationOp = graph.nodes[r].opType
+                fused.activationOp = nodes[r].opType
                 fused.epilogue.activation = activation
                 (current, producer) = (numbering.nodeOutputs[r][0], r)
             }
             guard producer != c else { continue }
 
-            var node = graph.nodes[c]
+            var node = nodes[c]
             var inputIDs: [Int]
             if fused.foldsBatchNormalization {
                 let base = node.name.isEmpty ? node.outputs[0] : node.name
@@ -191,14 +204,14 @@ enum ConvFusion {
                 node.inputs.append(summand.name)
                 inputIDs.append(summand.id)
             }
-            node.outputs = [graph.nodes[producer].outputs[0]]
+            node.outputs = [nodes[producer].outputs[0]]
             rewrittenConvs.append(c)
             rewrittenNodes.append(node)
             rewrittenInputs.append(inputIDs)
             fusedByConv[c] = fused
             numbering.nodeOutputs[c] = [current]
         }
-        var replacements = [Node?](repeating: nil, count: rewrittenConvs.isEmpty ? 0 : graph.nodes.count)
+        var replacements = [Node?](repeating: nil, count: rewrittenConvs.isEmpty ? 0 : nodes.count)
         for (k, c) in rewrittenConvs.enumerated() {
             replacements[c] = rewrittenNodes[k]
             numbering.nodeInputs[c] = rewrittenInputs[k]
@@ -206,11 +219,11 @@ enum ConvFusion {
         var outcome = Outcome(fused: fusedByConv, removed: removed, replacements: replacements,
                               foldedWeights: foldedInitializers, foldedIDs: foldedIDs, readsInitializer: nil)
         guard removedCount > 0 else { return outcome }
-        handFinishesToDepthwiseReaders(graph, outcome: &outcome, numbering: &numbering, constants: constants, soleReader: soleReader)
+        handFinishesToDepthwiseReaders(nodes, outcome: &outcome, numbering: &numbering, constants: constants, soleReader: soleReader)
         // Folded weights replace the originals; originals no remaining node reads are left out.
         guard !foldedInitializers.isEmpty else { return outcome }
         var read = [Bool](repeating: false, count: numbering.count)
-        for i in graph.nodes.indices where !removed[i] { for id in numbering.nodeInputs[i] where id >= 0 { read[id] = true } }
+        for i in nodes.indices where !removed[i] { for id in numbering.nodeInputs[i] where id >= 0 { read[id] = true } }
         for id in numbering.inputIDs + numbering.outputIDs { read[id] = true }
         outcome.readsInitializer = numbering.initializerIDs.map { read[$0] }
         return outcome

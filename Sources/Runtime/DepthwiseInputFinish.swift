@@ -15,7 +15,7 @@ extension ConvFusion {
     /// with group C: one output channel per input channel, so each input plane is read by one
     /// output. The producer's bias becomes a trailing input of the reader.
     static func handFinishesToDepthwiseReaders(
-        _ graph: Graph, outcome: inout Outcome, numbering: inout ValueNumbering, constants: ConstantTable,
+        _ nodes: UnsafeBufferPointer<Node>, outcome: inout Outcome, numbering: inout ValueNumbering, constants: ConstantTable,
         soleReader: (Int) -> Int?
     ) {
         for producer in outcome.fused.indices where outcome.fused[producer] != nil {
@@ -25,15 +25,15 @@ extension ConvFusion {
             let bias = producerInputs.count > 2 ? producerInputs[2] : -1
             if bias >= 0 && constants.elementType(bias) != .float32 { continue }
             guard let output = numbering.nodeOutputs[producer].first, let reader = soleReader(output),
-                  outcome.fused[reader]?.epilogue.inputFinish == nil, graph.nodes[reader].opType == "Conv",
-                  isDepthwise(outcome.node(reader, of: graph), inputs: numbering.nodeInputs[reader], reading: output, constants: constants)
+                  outcome.fused[reader]?.epilogue.inputFinish == nil, nodes[reader].opType == "Conv",
+                  outcome.withNode(reader, of: nodes, { isDepthwise($0, inputs: numbering.nodeInputs[reader], reading: output, constants: constants) })
             else { continue }
             var biasInput: Int?
             if bias >= 0 {
-                var readerNode = outcome.node(reader, of: graph)
+                var readerNode = outcome.replacements.isEmpty ? nodes[reader] : outcome.replacements[reader] ?? nodes[reader]
                 biasInput = readerNode.inputs.count
-                readerNode.inputs.append(outcome.node(producer, of: graph).inputs[2])
-                if outcome.replacements.isEmpty { outcome.replacements = Array(repeating: nil, count: graph.nodes.count) }
+                readerNode.inputs.append(outcome.withNode(producer, of: nodes) { $0.inputs[2] })
+                if outcome.replacements.isEmpty { outcome.replacements = Array(repeating: nil, count: nodes.count) }
                 outcome.replacements[reader] = readerNode
                 numbering.nodeInputs[reader].append(bias)
             }

@@ -87,7 +87,8 @@ public final class Session: @unchecked Sendable {
         inputIDs = runtimeInputIDs
         outputs = graph.outputs
         outputIDs = numbering.outputIDs
-        order = try numbering.storedOrderIfSorted(graph, skipping: fusion.removed) ?? Self.sortedOrder(graph, fusion: fusion)
+        let order = try numbering.storedOrderIfSorted(graph, skipping: fusion.removed) ?? Self.sortedOrder(graph, fusion: fusion)
+        self.order = order
         nodeInputs = numbering.nodeInputs
         nodeOutputs = numbering.nodeOutputs
 
@@ -98,26 +99,31 @@ public final class Session: @unchecked Sendable {
         for (tensor, id) in zip(fusion.foldedWeights, fusion.foldedIDs) { constants[id] = try NDArray(tensor) }
         for (sparse, id) in zip(graph.sparseInitializers, numbering.sparseInitializerIDs) { constants[id] = try NDArray(try sparse.densified()) }
 
-        let missing = order.map { fusion.node($0, of: graph) }.filter { KernelRegistry.factory(for: $0) == nil }
-        if !missing.isEmpty {
-            let ops = Set(missing.map { $0.isDefaultDomain ? $0.opType : "\($0.domain).\($0.opType)" }).sorted()
-            throw RuntimeError.unsupported("no kernel for \(ops.joined(separator: ", ")) (used by \(missing.prefix(3).map(\.displayName).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))")
-        }
         var kernels = [(any Kernel)?](repeating: nil, count: graph.nodes.count)
         let opset = model.defaultOpsetVersion
-        for i in order {
-            let node = fusion.node(i, of: graph)
-            let constantInputs = numbering.nodeInputs[i].map { $0 < 0 ? nil : constants[$0] }
-            let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
-                                             outerScopeInputs: outerScopeInputs.isEmpty ? [] : outerScopeInputs[i])
-            let kernel = try fusion.fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
-            kernels[i] = kernel
-            // A node fed only by constants runs now, once, and its outputs become constants.
-            let allConstant = zip(numbering.nodeInputs[i], constantInputs).allSatisfy { $0 < 0 || $1 != nil }
-            if allConstant && !node.hasSubgraphs {
-                let results = try Self.execute(kernel, node: node, inputs: constantInputs,
-                                               context: KernelContext(slots: [], arena: nil, threads: options.threads, node: node))
-                for (id, value) in zip(numbering.nodeOutputs[i], results) where id >= 0 { constants[id] = value }
+        // Nodes are read through a buffer pointer, not copied (a copy retains each field).
+        try graph.nodes.withUnsafeBufferPointer { nodes in
+            let missing = order.filter { fusion.withNode($0, of: nodes) { KernelRegistry.factory(for: $0) == nil } }
+            if !missing.isEmpty {
+                let missingNodes = missing.map { fusion.node($0, of: graph) }
+                let ops = Set(missingNodes.map { $0.isDefaultDomain ? $0.opType : "\($0.domain).\($0.opType)" }).sorted()
+                throw RuntimeError.unsupported("no kernel for \(ops.joined(separator: ", ")) (used by \(missingNodes.prefix(3).map(\.displayName).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))")
+            }
+            for i in order {
+                try fusion.withNode(i, of: nodes) { node in
+                    let constantInputs = numbering.nodeInputs[i].map { $0 < 0 ? nil : constants[$0] }
+                    let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
+                                                     outerScopeInputs: outerScopeInputs.isEmpty ? [] : outerScopeInputs[i])
+                    let kernel = try fusion.fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
+                    kernels[i] = kernel
+                    // A node fed only by constants runs now, once, and its outputs become constants.
+                    let allConstant = zip(numbering.nodeInputs[i], constantInputs).allSatisfy { $0 < 0 || $1 != nil }
+                    if allConstant && !node.hasSubgraphs {
+                        let results = try Self.execute(kernel, node: node, inputs: constantInputs,
+                                                       context: KernelContext(slots: [], arena: nil, threads: options.threads, node: node))
+                        for (id, value) in zip(numbering.nodeOutputs[i], results) where id >= 0 { constants[id] = value }
+                    }
+                }
             }
         }
         self.kernels = kernels
