@@ -1,13 +1,16 @@
 import Foundation
 
 /// A node attribute's value. Strings are bytes, as in ONNX, because they need not be UTF-8.
-public indirect enum AttributeValue: Sendable, Hashable {
+///
+/// Only the large payloads are boxed (`indirect`): an int, a float or a list is stored in place,
+/// so decoding a conv's attributes allocates no box per attribute.
+public enum AttributeValue: Sendable, Hashable {
     case float(Float)
     case int(Int64)
     case string(Data)
-    case tensor(Tensor)
-    case graph(Graph)
-    case sparseTensor(SparseTensor)
+    indirect case tensor(Tensor)
+    indirect case graph(Graph)
+    indirect case sparseTensor(SparseTensor)
     case type(ValueType)
     case floats([Float])
     case ints([Int64])

@@ -54,8 +54,8 @@ enum ConvFusion {
 
         /// Calls `body` with node `i` as it runs, without copying it.
         func withNode<R>(_ i: Int, of nodes: UnsafeBufferPointer<Node>, _ body: (Node) throws -> R) rethrows -> R {
-            if !replacements.isEmpty, let replacement = replacements[i] { return try body(replacement) }
-            return try body(nodes[i])
+            guard !replacements.isEmpty else { return try body(nodes[i]) }
+            return try replacements.withUnsafeBufferPointer { r in r[i] == nil ? try body(nodes[i]) : try body(r[i]!) }
         }
 
         /// No fusion: every node runs as it is.
@@ -129,9 +129,8 @@ enum ConvFusion {
         }
 
         var fusedByConv = [Fused?](repeating: nil, count: nodes.count)
-        // The convs to rewrite, and their new forms (arrays of types the load path uses anyway:
-        // each new element type costs its metadata the first time in a process).
-        var rewrittenConvs: [Int] = [], rewrittenNodes: [Node] = [], rewrittenInputs: [[Int]] = []
+        // The new form of each rewritten conv, by node (sized at the first rewrite).
+        var replacements: [Node?] = []
         var foldedInitializers: [Tensor] = [], foldedIDs: [Int] = []
         for c in nodes.indices where nodes[c].opType == "Conv" {
             let convInputs = numbering.nodeInputs[c], convOutputs = numbering.nodeOutputs[c]
@@ -205,18 +204,13 @@ enum ConvFusion {
                 inputIDs.append(summand.id)
             }
             node.outputs = [nodes[producer].outputs[0]]
-            rewrittenConvs.append(c)
-            rewrittenNodes.append(node)
-            rewrittenInputs.append(inputIDs)
+            if replacements.isEmpty { replacements = Array(repeating: nil, count: nodes.count) }
+            replacements[c] = node
+            numbering.nodeInputs[c] = inputIDs
             fusedByConv[c] = fused
             numbering.nodeOutputs[c] = [current]
         }
-        var replacements = [Node?](repeating: nil, count: rewrittenConvs.isEmpty ? 0 : nodes.count)
-        for (k, c) in rewrittenConvs.enumerated() {
-            replacements[c] = rewrittenNodes[k]
-            numbering.nodeInputs[c] = rewrittenInputs[k]
-        }
-        var outcome = Outcome(fused: fusedByConv, removed: removed, replacements: replacements,
+        var outcome = Outcome(fused: consume fusedByConv, removed: removed, replacements: consume replacements,
                               foldedWeights: foldedInitializers, foldedIDs: foldedIDs, readsInitializer: nil)
         guard removedCount > 0 else { return outcome }
         handFinishesToDepthwiseReaders(nodes, outcome: &outcome, numbering: &numbering, constants: constants, soleReader: soleReader)

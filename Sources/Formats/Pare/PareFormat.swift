@@ -49,10 +49,11 @@ public enum PareFormat {
     }
 
     private static func decode(mapped data: Data, path: String, options: PareReadOptions) throws(FormatError) -> PareFile {
-        let mapping = MappedFile(data)
         let result = data.withUnsafeBytes { bytes in
+            // Tensors are slices of the mapping's Data: each shares (and keeps alive) the mapping
+            // without an allocation of its own. Their indices start at their file offset.
             var decoder = PareDecoder(source: path, bytes: bytes, options: options) { range in
-                mapping.slice(offset: range.lowerBound, length: range.count)
+                range.isEmpty ? Data() : data[(data.startIndex + range.lowerBound)..<(data.startIndex + range.upperBound)]
             }
             return Result { () throws(FormatError) in try decoder.decode() }
         }

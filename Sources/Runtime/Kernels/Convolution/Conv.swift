@@ -9,7 +9,10 @@ import Graph
 /// output, so the column scratch stays small and in cache), spread over the session's threads.
 /// A float32 product's bias is added in the same vectorized pass as the fused epilogue (see
 /// ConvFinish), while the block is in cache.
-struct ConvKernel: Kernel {
+///
+/// A class rather than a struct: held as `any Kernel`, a struct this size would be copied into a
+/// box of its own at every session creation.
+final class ConvKernel: Kernel {
     let opsetVersion: Int64
     let group: Int
     /// The weight and bias when they are constants, already widened to float32 for half types.
@@ -18,36 +21,46 @@ struct ConvKernel: Kernel {
     /// For a constant 3×3 float weight: its Winograd transform, made on first use.
     let winograd: WinogradWeights?
     /// What fused nodes add to the output (see ConvFusion).
-    var epilogue: ConvEpilogue?
+    let epilogue: ConvEpilogue?
     /// The producing conv's per-channel bias for `epilogue.inputFinish`, when it has one.
-    var inputFinishBias: NDArray?
+    let inputFinishBias: NDArray?
     /// The output shape and geometry of the last input shapes.
     let shapes = ShapeMemo<(shape: [Int], geometry: WindowGeometry)>()
 
-    static func make(_ context: KernelBuildContext) throws -> any Kernel { try build(context) }
+    private init(opsetVersion: Int64, group: Int, weight: NDArray?, bias: NDArray?, winograd: WinogradWeights?,
+                 epilogue: ConvEpilogue?, inputFinishBias: NDArray?) {
+        self.opsetVersion = opsetVersion
+        self.group = group
+        self.weight = weight
+        self.bias = bias
+        self.winograd = winograd
+        self.epilogue = epilogue
+        self.inputFinishBias = inputFinishBias
+    }
+
+    static func make(_ context: KernelBuildContext) throws -> any Kernel { try build(context, epilogue: nil) }
 
     /// The kernel for a Conv node into which session creation fused the work of `epilogue`.
     static func make(_ context: KernelBuildContext, epilogue: ConvEpilogue) throws -> any Kernel {
-        var kernel = try build(context)
-        kernel.epilogue = epilogue
-        if let biasInput = epilogue.inputFinish?.biasInput {
-            // ConvFusion hands over only float32 initializers, which sessions hold as constants.
-            let bias = context.constant(biasInput)
-            precondition(bias?.elementType == .float32, "a handed-over bias is a float32 constant")
-            kernel.inputFinishBias = bias
-        }
-        return kernel
+        try build(context, epilogue: epilogue)
     }
 
-    private static func build(_ context: KernelBuildContext) throws -> ConvKernel {
+    private static func build(_ context: KernelBuildContext, epilogue: ConvEpilogue?) throws -> ConvKernel {
         let group = Int(clamping: context.node.int("group", default: 1))
         guard group >= 1 else { throw context.invalid("group must be ≥ 1, got \(group)") }
         let weight = context.constant(1).map(HalfBridge.widenedIfHalf)
         let winograd = weight.flatMap { w in
             w.elementType == .float32 && w.rank == 4 && w.shape[2] == 3 && w.shape[3] == 3 && group == 1 ? WinogradWeights() : nil
         }
+        var inputFinishBias: NDArray?
+        if let biasInput = epilogue?.inputFinish?.biasInput {
+            // ConvFusion hands over only float32 initializers, which sessions hold as constants.
+            inputFinishBias = context.constant(biasInput)
+            precondition(inputFinishBias?.elementType == .float32, "a handed-over bias is a float32 constant")
+        }
         return ConvKernel(opsetVersion: context.opsetVersion, group: group, weight: weight,
-                          bias: context.constant(2).map(HalfBridge.widenedIfHalf), winograd: winograd)
+                          bias: context.constant(2).map(HalfBridge.widenedIfHalf), winograd: winograd,
+                          epilogue: epilogue, inputFinishBias: inputFinishBias)
     }
 
     func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray] {
