@@ -44,7 +44,7 @@ public struct NDArray: @unchecked Sendable {
         // Data is alive and unmodified; the buffer keeps it alive and kernels never write constants.
         if bytes >= 64, let base = data.withUnsafeBytes({ $0.baseAddress }), Int(bitPattern: base) % 64 == 0 {
             self.init(tensor.elementType, shape: tensor.shape,
-                      buffer: Buffer(borrowing: UnsafeMutableRawPointer(mutating: base), byteCount: bytes, owner: DataOwner(data)))
+                      buffer: Buffer(borrowing: UnsafeMutableRawPointer(mutating: base), byteCount: bytes, keeping: data))
             return
         }
         self.init(tensor.elementType, shape: tensor.shape)
@@ -89,8 +89,3 @@ public struct NDArray: @unchecked Sendable {
     }
 }
 
-/// Keeps a `Data` (and the memory it views) alive for a borrowing `Buffer`.
-private final class DataOwner: @unchecked Sendable {
-    let data: Data
-    init(_ data: Data) { self.data = data }
-}

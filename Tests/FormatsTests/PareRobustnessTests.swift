@@ -146,6 +146,22 @@ struct PareRobustnessTests {
         #expect(error?.message == "value 'h0' is defined twice: by node first (Relu) and by node second (Relu)", "\(String(describing: error))")
     }
 
+    @Test("a nonzero byte anywhere in the padding before the data section is refused, naming its offset")
+    func nonzeroPadding() throws {
+        for file in [Self.sampleFile, Self.convFile] {
+            let sections = PareFixtures.sections(file)
+            let data = try #require(sections.first { PareLayout.Section.tag($0.kind) == "DATA" })
+            let gapStart = sections.filter { $0.offset < data.offset }.map { $0.offset + $0.length }.max() ?? 0
+            #expect(gapStart < data.offset, "the sample has no padding before DATA")
+            for offset in gapStart..<data.offset {
+                var bytes = [UInt8](file)
+                bytes[offset] = 7
+                let error = #expect(throws: FormatError.self) { try PareFormat.decode(Data(bytes), source: "padded.pare") }
+                #expect(error?.message == "padding byte at offset \(offset) is 7, not zero (the file is corrupt)")
+            }
+        }
+    }
+
     @Test("reading a damaged file from disk names the file")
     func namesFile() throws {
         let folder = try Fixtures.temporaryFolder()

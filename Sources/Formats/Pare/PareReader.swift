@@ -199,15 +199,24 @@ struct PareDecoder {
     private func checkPaddingIsZero(covered: [Range<Int>]) throws(FormatError) {
         var position = 0
         for range in covered.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if range.lowerBound > position,
-               let bad = (position..<range.lowerBound).first(where: { bytes[$0] != 0 }) {
+            if range.lowerBound > position, let bad = firstNonzero(position..<range.lowerBound) {
                 throw fail("padding byte at offset \(bad) is \(bytes[bad]), not zero (the file is corrupt)")
             }
             position = max(position, range.upperBound)
         }
-        if let bad = (position..<bytes.count).first(where: { bytes[$0] != 0 }) {
+        if position < bytes.count, let bad = firstNonzero(position..<bytes.count) {
             throw fail("padding byte at offset \(bad) is \(bytes[bad]), not zero (the file is corrupt)")
         }
+    }
+
+    /// The offset of the first nonzero byte in `range`, checking eight bytes at a time.
+    private func firstNonzero(_ range: Range<Int>) -> Int? {
+        var offset = range.lowerBound
+        while offset + 8 <= range.upperBound {
+            if bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != 0 { break }
+            offset += 8
+        }
+        return (offset..<range.upperBound).first { bytes[$0] != 0 }
     }
 
     // MARK: Strings and tensors
