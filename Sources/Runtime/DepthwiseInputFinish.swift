@@ -30,7 +30,7 @@ extension ConvFusion {
             else { continue }
             var biasInput: Int?
             if bias >= 0 {
-                var readerNode = outcome.replacements.isEmpty ? nodes[reader] : outcome.replacements[reader] ?? nodes[reader]
+                var readerNode = outcome.withNode(reader, of: nodes) { $0 }
                 biasInput = readerNode.inputs.count
                 readerNode.inputs.append(outcome.withNode(producer, of: nodes) { $0.inputs[2] })
                 if outcome.replacements.isEmpty { outcome.replacements = Array(repeating: nil, count: nodes.count) }

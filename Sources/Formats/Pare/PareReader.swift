@@ -419,8 +419,16 @@ struct PareDecoder {
         defer { (reader.context, reader.item) = (outerContext, outerItem) }
         reader.context = context
         reader.item = .none
-        for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { graph.inputs.append(try valueDeclaration(&reader, key: &keys.inputs)) }
-        for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { graph.outputs.append(try valueDeclaration(&reader, key: &keys.outputs)) }
+        for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) {
+            let (input, key) = try valueDeclaration(&reader)
+            graph.inputs.append(input)
+            keys.inputs.append(key)
+        }
+        for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) {
+            let (output, key) = try valueDeclaration(&reader)
+            graph.outputs.append(output)
+            keys.outputs.append(key)
+        }
         for _ in 0..<(try reader.itemCount("initializer count")) {
             let index = try tensorIndex(&reader)
             graph.initializers.append(tensors[index])
@@ -533,16 +541,10 @@ struct PareDecoder {
         return (SparseTensor(values: tensors[values], indices: indices, shape: try shape(&reader)), tensorNameKeys[values])
     }
 
-    /// A declared value, whose name's key is appended to `key`.
-    private func valueDeclaration(_ reader: inout PareByteSource, key: inout [Int]) throws(FormatError) -> Value {
+    /// A declared value, and the key of its name (see `stringKeys`).
+    private func valueDeclaration(_ reader: inout PareByteSource) throws(FormatError) -> (value: Value, key: Int) {
         let name = try stringIndex(&reader)
-        key.append(stringKeys[name])
-        return Value(name: texts[name], type: try type(&reader))
-    }
-
-    private func valueDeclaration(_ reader: inout PareByteSource) throws(FormatError) -> Value {
-        var key: [Int] = []
-        return try valueDeclaration(&reader, key: &key)
+        return (Value(name: texts[name], type: try type(&reader)), stringKeys[name])
     }
 
     private func type(_ reader: inout PareByteSource) throws(FormatError) -> ValueType? {
@@ -587,8 +589,8 @@ struct PareDecoder {
             entries.append(MetadataEntry(key, try text(&reader)))
         }
         var inputs: [Value] = [], outputs: [Value] = []
-        for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { inputs.append(try valueDeclaration(&reader)) }
-        for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { outputs.append(try valueDeclaration(&reader)) }
+        for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { inputs.append(try valueDeclaration(&reader).value) }
+        for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { outputs.append(try valueDeclaration(&reader).value) }
         try expectEnd(reader)
         guard inputs == model.graph.runtimeInputs, outputs == model.graph.outputs else {
             throw reader.error("the input/output signatures differ from the graph's inputs and outputs")
