@@ -103,18 +103,18 @@ public final class Session: @unchecked Sendable {
         let opset = model.defaultOpsetVersion
         // Nodes are read through a buffer pointer, not copied (a copy retains each field).
         try graph.nodes.withUnsafeBufferPointer { nodes in
-            let missing = order.filter { fusion.withNode($0, of: nodes) { KernelRegistry.factory(for: $0) == nil } }
-            if !missing.isEmpty {
-                let missingNodes = missing.map { fusion.node($0, of: graph) }
-                let ops = Set(missingNodes.map { $0.isDefaultDomain ? $0.opType : "\($0.domain).\($0.opType)" }).sorted()
-                throw RuntimeError.unsupported("no kernel for \(ops.joined(separator: ", ")) (used by \(missingNodes.prefix(3).map(\.displayName).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))")
-            }
+            // Nodes without a kernel are collected in the same pass (one registry lookup a node);
+            // once one is found no more kernels are built, and the error lists them all.
+            var missing: [Int] = []
             for i in order {
                 try fusion.withNode(i, of: nodes) { node in
+                    let factory = fusion.fused[i] == nil ? KernelRegistry.factory(for: node) : nil
+                    if fusion.fused[i] == nil && factory == nil { missing.append(i) }
+                    guard missing.isEmpty else { return }
                     let constantInputs = numbering.nodeInputs[i].map { $0 < 0 ? nil : constants[$0] }
                     let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
                                                      outerScopeInputs: outerScopeInputs.isEmpty ? [] : outerScopeInputs[i])
-                    let kernel = try fusion.fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? KernelRegistry.factory(for: node)!(context)
+                    let kernel = try fusion.fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? factory!(context)
                     kernels[i] = kernel
                     // A node fed only by constants runs now, once, and its outputs become constants.
                     let allConstant = zip(numbering.nodeInputs[i], constantInputs).allSatisfy { $0 < 0 || $1 != nil }
@@ -124,6 +124,11 @@ public final class Session: @unchecked Sendable {
                         for (id, value) in zip(numbering.nodeOutputs[i], results) where id >= 0 { constants[id] = value }
                     }
                 }
+            }
+            if !missing.isEmpty {
+                let missingNodes = missing.map { fusion.node($0, of: graph) }
+                let ops = Set(missingNodes.map { $0.isDefaultDomain ? $0.opType : "\($0.domain).\($0.opType)" }).sorted()
+                throw RuntimeError.unsupported("no kernel for \(ops.joined(separator: ", ")) (used by \(missingNodes.prefix(3).map(\.displayName).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))")
             }
         }
         self.kernels = kernels

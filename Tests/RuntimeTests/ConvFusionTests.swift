@@ -270,6 +270,22 @@ import Testing
         }
     }
 
+    @Test("nodes without a kernel are all named, fused convs around them or not")
+    func missingKernelsAreNamed() throws {
+        var b = Builder()
+        b.conv("x", "c", cin: 3, cout: 4, kernel: [1, 1])
+        b.node("Relu", ["c"], "r")
+        b.node("NoSuchOp", ["r"], "odd")
+        b.nodes.append(Node(name: "custom", opType: "Thing", domain: "com.example", inputs: ["odd"], outputs: ["y"]))
+        let model = b.model(inputs: [("x", [1, 3, 4, 4])], outputs: ["y"])
+        for fuses in [true, false] {
+            let error = #expect(throws: RuntimeError.self) {
+                try Session(model: model, options: SessionOptions(threads: 1, fusesConvolutions: fuses))
+            }
+            #expect(error?.description == "not supported by Pare's runtime: no kernel for NoSuchOp, com.example.Thing (used by odd (NoSuchOp), custom (Thing))")
+        }
+    }
+
     @Test("a session reuses the numbering a .pare file was validated with, and ignores one of another graph")
     func sessionReusesValidatedNumbering() throws {
         var b = Builder()
