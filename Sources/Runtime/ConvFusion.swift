@@ -41,27 +41,42 @@ enum ConvFusion {
         var fused: [Fused?]
         /// The nodes fused into a conv, which no longer run.
         var removed: [Bool]
-        /// The new form of each rewritten conv (its inputs, and its output: the last fused node's);
-        /// empty when no node is rewritten.
-        var replacements: [Node?]
+        /// The new form of each rewritten conv (its inputs, and its output: the last fused node's),
+        /// by node; `replaced` says which entries hold one (the others hold an empty node). Both
+        /// are empty when no node is rewritten. (Not an array of optional nodes: testing one of
+        /// those for nil copied the node.)
+        var replacements: [Node], replaced: [Bool]
         /// Weights BatchNormalization folding made, and their value ids (ids without names).
         var foldedWeights: [Tensor], foldedIDs: [Int]
         /// Per initializer: false for those only removed nodes or replaced weights read (nil: all are read).
         var readsInitializer: [Bool]?
 
         /// Node `i` as it runs.
-        func node(_ i: Int, of graph: Graph) -> Node { replacements.isEmpty ? graph.nodes[i] : replacements[i] ?? graph.nodes[i] }
+        func node(_ i: Int, of graph: Graph) -> Node { !replaced.isEmpty && replaced[i] ? replacements[i] : graph.nodes[i] }
 
         /// Calls `body` with node `i` as it runs, without copying it.
         func withNode<R>(_ i: Int, of nodes: UnsafeBufferPointer<Node>, _ body: (Node) throws -> R) rethrows -> R {
-            guard !replacements.isEmpty else { return try body(nodes[i]) }
-            return try replacements.withUnsafeBufferPointer { r in r[i] == nil ? try body(nodes[i]) : try body(r[i]!) }
+            guard !replaced.isEmpty && replaced[i] else { return try body(nodes[i]) }
+            return try replacements.withUnsafeBufferPointer { try body($0[i]) }
+        }
+
+        /// Makes node `i` a replaced one, a copy of `nodes[i]` unless it already is, to be edited
+        /// in place in `replacements`.
+        static func replace(_ i: Int, of nodes: UnsafeBufferPointer<Node>, in replacements: inout [Node], replaced: inout [Bool]) {
+            if replaced.isEmpty {
+                replacements = Array(repeating: Node(opType: "", inputs: [], outputs: []), count: nodes.count)
+                replaced = Array(repeating: false, count: nodes.count)
+            }
+            if !replaced[i] {
+                replacements[i] = nodes[i]
+                replaced[i] = true
+            }
         }
 
         /// No fusion: every node runs as it is.
         static func none(nodeCount: Int) -> Outcome {
             Outcome(fused: Array(repeating: nil, count: nodeCount), removed: Array(repeating: false, count: nodeCount),
-                    replacements: [], foldedWeights: [], foldedIDs: [], readsInitializer: nil)
+                    replacements: [], replaced: [], foldedWeights: [], foldedIDs: [], readsInitializer: nil)
         }
     }
 
@@ -79,12 +94,14 @@ enum ConvFusion {
         // in place (a copy of a node retains each of its fields), and tables are sized up front.
         var constants = ConstantTable(graph, numbering: numbering)
         // The node that reads each value: -2 for none, -1 for a value read more than once.
-        var reader = [Int](repeating: -2, count: numbering.count)
+        var readers = [Int](repeating: -2, count: numbering.count)
         for (i, inputs) in numbering.nodeInputs.enumerated() {
-            for id in inputs where id >= 0 { reader[id] = reader[id] == -2 ? i : -1 }
+            for id in inputs where id >= 0 { readers[id] = readers[id] == -2 ? i : -1 }
         }
-        var isGraphOutput = [Bool](repeating: false, count: numbering.count)
-        for id in numbering.outputIDs { isGraphOutput[id] = true }
+        var graphOutputs = [Bool](repeating: false, count: numbering.count)
+        for id in numbering.outputIDs { graphOutputs[id] = true }
+        // Constants from here on: the closures below read them without access checks.
+        let reader = readers, isGraphOutput = graphOutputs
         // Shapes (symbolic where inputs are) decide whether a residual operand matches the output.
         // They are inferred at the first residual candidate (inference is most of a small model's
         // load time, and models without residual Adds never need it), on the graph as it was:
@@ -129,8 +146,8 @@ enum ConvFusion {
         }
 
         var fusedByConv = [Fused?](repeating: nil, count: nodes.count)
-        // The new form of each rewritten conv, by node (sized at the first rewrite).
-        var replacements: [Node?] = []
+        // The new form of each rewritten conv, by node (see `Outcome.replacements`).
+        var replacements: [Node] = [], replaced: [Bool] = []
         var foldedInitializers: [Tensor] = [], foldedIDs: [Int] = []
         for c in nodes.indices where nodes[c].opType == "Conv" {
             let convInputs = numbering.nodeInputs[c], convOutputs = numbering.nodeOutputs[c]
@@ -182,10 +199,11 @@ enum ConvFusion {
             }
             guard producer != c else { continue }
 
-            var node = nodes[c]
+            Outcome.replace(c, of: nodes, in: &replacements, replaced: &replaced)
             var inputIDs: [Int]
+            let original = nodes[c].inputs
             if fused.foldsBatchNormalization {
-                let base = node.name.isEmpty ? node.outputs[0] : node.name
+                let base = nodes[c].name.isEmpty ? nodes[c].outputs[0] : nodes[c].name
                 let foldedWeight = unique(base + ".fused_weight"), foldedBias = unique(base + ".fused_bias")
                 let weightTensor = Tensor(name: foldedWeight.name, shape: weightShape!, floats: weight)
                 let biasTensor = Tensor(name: foldedBias.name, shape: [outputChannels], floats: bias ?? [])
@@ -193,24 +211,22 @@ enum ConvFusion {
                 foldedIDs += [foldedWeight.id, foldedBias.id]
                 constants.add(weightTensor, id: foldedWeight.id)
                 constants.add(biasTensor, id: foldedBias.id)
-                node.inputs = [node.inputs[0], foldedWeight.name, foldedBias.name]
+                replacements[c].inputs = [original[0], foldedWeight.name, foldedBias.name]
                 inputIDs = [x, foldedWeight.id, foldedBias.id]
             } else {
-                node.inputs = [node.inputs[0], node.inputs[1], b < 0 ? "" : node.inputs[2]]
+                replacements[c].inputs = [original[0], original[1], b < 0 ? "" : original[2]]
                 inputIDs = [x, w, b]
             }
             if let summand {
-                node.inputs.append(summand.name)
+                replacements[c].inputs.append(summand.name)
                 inputIDs.append(summand.id)
             }
-            node.outputs = [nodes[producer].outputs[0]]
-            if replacements.isEmpty { replacements = Array(repeating: nil, count: nodes.count) }
-            replacements[c] = node
+            replacements[c].outputs = [nodes[producer].outputs[0]]
             numbering.nodeInputs[c] = inputIDs
             fusedByConv[c] = fused
             numbering.nodeOutputs[c] = [current]
         }
-        var outcome = Outcome(fused: consume fusedByConv, removed: removed, replacements: consume replacements,
+        var outcome = Outcome(fused: consume fusedByConv, removed: removed, replacements: consume replacements, replaced: consume replaced,
                               foldedWeights: foldedInitializers, foldedIDs: foldedIDs, readsInitializer: nil)
         guard removedCount > 0 else { return outcome }
         handFinishesToDepthwiseReaders(nodes, outcome: &outcome, numbering: &numbering, constants: constants, soleReader: soleReader)

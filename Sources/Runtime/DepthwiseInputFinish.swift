@@ -30,11 +30,10 @@ extension ConvFusion {
             else { continue }
             var biasInput: Int?
             if bias >= 0 {
-                var readerNode = outcome.withNode(reader, of: nodes) { $0 }
-                biasInput = readerNode.inputs.count
-                readerNode.inputs.append(outcome.withNode(producer, of: nodes) { $0.inputs[2] })
-                if outcome.replacements.isEmpty { outcome.replacements = Array(repeating: nil, count: nodes.count) }
-                outcome.replacements[reader] = readerNode
+                let producerBias = outcome.withNode(producer, of: nodes) { $0.inputs[2] }
+                Outcome.replace(reader, of: nodes, in: &outcome.replacements, replaced: &outcome.replaced)
+                biasInput = outcome.replacements[reader].inputs.count
+                outcome.replacements[reader].inputs.append(producerBias)
                 numbering.nodeInputs[reader].append(bias)
             }
             outcome.fused[producer]!.epilogue.leavesFinishToReader = true
