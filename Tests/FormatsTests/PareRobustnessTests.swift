@@ -146,6 +146,29 @@ struct PareRobustnessTests {
         #expect(error?.message == "value 'h0' is defined twice: by node first (Relu) and by node second (Relu)", "\(String(describing: error))")
     }
 
+    @Test("a blob placed over an earlier one is refused, naming both")
+    func overlappingBlobs() throws {
+        let weights = (1...3).map { Tensor(name: "w\($0)", shape: [16], floats: (0..<16).map { Float($0) }) }
+        let graph = Graph(name: "g", nodes: [Node(name: "act", opType: "Relu", inputs: ["x"], outputs: ["y"])],
+                          inputs: [Value(name: "x", .float32, [16])], outputs: [Value(name: "y", .float32, [16])],
+                          initializers: weights)
+        let file = try PareFormat.encode(Model(opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph))
+        let tens = try #require(PareFixtures.sections(file).first { PareLayout.Section.tag($0.kind) == "TENS" })
+        let data = try #require(PareFixtures.sections(file).first { PareLayout.Section.tag($0.kind) == "DATA" })
+        // Each 64-byte blob is recorded as offset, then length 64: w3's offset is 128.
+        let bytes = [UInt8](file[tens.offset..<(tens.offset + tens.length)])
+        let at = try #require((0..<(bytes.count - 1)).first { bytes[$0] == 128 && bytes[$0 + 1] == 1 && bytes[$0 + 2] == 64 })
+        for (offset, overlapped) in [(64, 1), (0, 0)] {
+            // The offset rewritten in two varint bytes, as 128 took: offset | 0x80, then 0.
+            let first = try patched(file, section: "TENS", offset: at, to: UInt8(offset) | 0x80)
+            let damaged = try patched(Data(first), section: "TENS", offset: at + 1, to: 0)
+            let error = #expect(throws: FormatError.self) { try PareFormat.decode(Data(damaged), source: "damaged.pare") }
+            let blob = data.offset + offset, earlier = data.offset + 64 * overlapped
+            #expect(error?.message.hasPrefix("section TENS, tensor 'w3': blob \(blob)..<\(blob + 64) overlaps blob \(earlier)..<\(earlier + 64)") == true,
+                    "\(String(describing: error))")
+        }
+    }
+
     @Test("a nonzero byte anywhere in the padding before the data section is refused, naming its offset")
     func nonzeroPadding() throws {
         for file in [Self.sampleFile, Self.convFile] {

@@ -284,6 +284,13 @@ struct PareDecoder {
         var blobs: [Range<Int>] = []
         // Blobs to check now (and decode, when compressed).
         var pending: [PareFile.DeferredCheck] = []
+        blobs.reserveCapacity(count)
+        tensors.reserveCapacity(count)
+        entries.reserveCapacity(count)
+        tensorNameKeys.reserveCapacity(count)
+        // The end of the furthest blob so far: a blob starting there or later overlaps none of
+        // them (writers store blobs in order), so only one out of order is compared with each.
+        var blobsEnd = 0
         for index in 0..<count {
             reader.item = .tensor(index: index)
             let nameIndex = try stringIndex(&reader)
@@ -318,9 +325,10 @@ struct PareDecoder {
                     throw reader.error("blob holds \(length) bytes, shape \(shape) of \(type) needs \(expected)")
                 }
                 let blob = (data.lowerBound + offset)..<(data.lowerBound + offset + length)
-                if let overlap = blobs.first(where: { $0.overlaps(blob) }) {
+                if blob.lowerBound < blobsEnd, let overlap = blobs.first(where: { $0.overlaps(blob) }) {
                     throw reader.error("blob \(blob) overlaps blob \(overlap)")
                 }
+                blobsEnd = max(blobsEnd, blob.upperBound)
                 blobs.append(blob)
                 let check = PareFile.DeferredCheck(name: name, bytes: view(blob), crc: crc, tensor: tensors.count)
                 if compression == .zstd || options.verifiesTensorData {
