@@ -51,8 +51,8 @@ enum ConvFusion {
         /// Per initializer: false for those only removed nodes or replaced weights read (nil: all are read).
         var readsInitializer: [Bool]?
 
-        /// Node `i` as it runs.
-        func node(_ i: Int, of graph: Graph) -> Node { !replaced.isEmpty && replaced[i] ? replacements[i] : graph.nodes[i] }
+        /// Node `i` as it runs (a copy).
+        func node(_ i: Int, of graph: Graph) -> Node { graph.nodes.withUnsafeBufferPointer { withNode(i, of: $0) { $0 } } }
 
         /// Calls `body` with node `i` as it runs, without copying it.
         func withNode<R>(_ i: Int, of nodes: UnsafeBufferPointer<Node>, _ body: (Node) throws -> R) rethrows -> R {

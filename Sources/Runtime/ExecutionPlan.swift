@@ -23,8 +23,8 @@ final class ExecutionPlan: @unchecked Sendable {
 
     /// `nodeInputs` and `nodeOutputs` are each node's values as ids (-1 for absent), `outputIDs`
     /// the graph outputs'; `order` holds the nodes that run (not those fusion removed).
-    init(graph: Graph, fusion: ConvFusion.Outcome, opsetVersion: Int64, order: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]], outputIDs: Set<Int>,
-         kernels: [(any Kernel)?], constants: Set<Int>, inputShapes: [String: [Int]]) throws {
+    init(graph: Graph, fusion: ConvFusion.Outcome, opsetVersion: Int64, order: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]],
+         outputIDs: Set<Int>, kernels: [(any Kernel)?], constants: Set<Int>, inputShapes: [String: [Int]]) throws {
         // Static shapes where inference can tell; other tensors are allocated when they are made.
         let inferred: InferredTypes
         do {
