@@ -13,9 +13,9 @@ public struct ValueNumbering: Sendable {
     /// The id of each value name. (A numbering made from keys builds this on first use.)
     public var ids: [String: Int] { names.dictionary }
     /// Each node's inputs as value ids (-1 for an absent optional input), by node.
-    public var nodeInputs: [[Int]] = []
+    public var nodeInputs = NodeValueIDs()
     /// Each node's outputs as value ids (-1 for an absent optional output), by node.
-    public var nodeOutputs: [[Int]] = []
+    public var nodeOutputs = NodeValueIDs()
     /// The id of each initializer, in the graph's order.
     public var initializerIDs: [Int] = []
     /// The ids of the graph's inputs, outputs and sparse initializers, in the graph's order.
@@ -29,7 +29,7 @@ public struct ValueNumbering: Sendable {
 
     private struct NumberedArrays: Sendable {
         let nodes: [Node], inputs: [Value], outputs: [Value], initializers: [Tensor], sparseInitializers: [SparseTensor]
-        let nodeInputs: [[Int]], nodeOutputs: [[Int]], initializerIDs: [Int]
+        let nodeInputs: NodeValueIDs, nodeOutputs: NodeValueIDs, initializerIDs: [Int]
     }
 
     /// Numbers the graph's inputs, initializers, node inputs and outputs, outputs and sparse
@@ -44,11 +44,11 @@ public struct ValueNumbering: Sendable {
         }
         inputIDs = graph.inputs.map { id($0.name) }
         initializerIDs = graph.initializers.map { id($0.name) }
-        nodeInputs.reserveCapacity(graph.nodes.count)
-        nodeOutputs.reserveCapacity(graph.nodes.count)
+        nodeInputs.reserveCapacity(nodes: graph.nodes.count, ids: graph.nodes.count * 3)
+        nodeOutputs.reserveCapacity(nodes: graph.nodes.count, ids: graph.nodes.count)
         for i in graph.nodes.indices {
-            nodeInputs.append(graph.nodes[i].inputs.map { $0.isEmpty ? -1 : id($0) })
-            nodeOutputs.append(graph.nodes[i].outputs.map { $0.isEmpty ? -1 : id($0) })
+            nodeInputs.appendNode(graph.nodes[i].inputs.lazy.map { $0.isEmpty ? -1 : id($0) })
+            nodeOutputs.appendNode(graph.nodes[i].outputs.lazy.map { $0.isEmpty ? -1 : id($0) })
         }
         outputIDs = graph.outputs.map { id($0.name) }
         sparseInitializerIDs = graph.sparseInitializers.map { id($0.name) }
@@ -66,20 +66,22 @@ public struct ValueNumbering: Sendable {
         var idOfKey = [Int](repeating: -1, count: keyCount)
         var next = 0
         // The key arrays become the id arrays, rewritten in place.
-        func number(_ keys: inout [Int], skippingNegative: Bool = false) {
-            for k in keys.indices where !skippingNegative || keys[k] >= 0 {
-                if idOfKey[keys[k]] < 0 {
-                    idOfKey[keys[k]] = next
-                    next += 1
-                }
-                keys[k] = idOfKey[keys[k]]
+        func id(_ key: Int) -> Int {
+            if idOfKey[key] < 0 {
+                idOfKey[key] = next
+                next += 1
             }
+            return idOfKey[key]
+        }
+        func number(_ keys: inout [Int]) {
+            for k in keys.indices { keys[k] = id(keys[k]) }
         }
         number(&keys.inputs)
         number(&keys.initializers)
+        // Node by node, inputs then outputs: the order `init(_:)` numbers them in.
         for i in keys.nodeInputs.indices {
-            number(&keys.nodeInputs[i], skippingNegative: true)
-            number(&keys.nodeOutputs[i], skippingNegative: true)
+            keys.nodeInputs.transformIDs(ofNode: i) { $0 < 0 ? -1 : id($0) }
+            keys.nodeOutputs.transformIDs(ofNode: i) { $0 < 0 ? -1 : id($0) }
         }
         number(&keys.outputs)
         number(&keys.sparseInitializers)
@@ -141,7 +143,7 @@ public struct ValueNumbering: Sendable {
         return Self.same(numbered.nodes, graph.nodes) && Self.same(numbered.initializers, graph.initializers)
             && Self.same(numbered.inputs, graph.inputs) && Self.same(numbered.outputs, graph.outputs)
             && Self.same(numbered.sparseInitializers, graph.sparseInitializers)
-            && Self.same(numbered.nodeInputs, nodeInputs) && Self.same(numbered.nodeOutputs, nodeOutputs)
+            && numbered.nodeInputs.sharesStorage(with: nodeInputs) && numbered.nodeOutputs.sharesStorage(with: nodeOutputs)
             && Self.same(numbered.initializerIDs, initializerIDs)
     }
 
@@ -172,9 +174,9 @@ public struct ValueNumbering: Sendable {
 /// graph's order: its inputs, initializers, each node's inputs and outputs, outputs and sparse
 /// initializers.
 public struct ValueNameKeys: Sendable {
-    public var inputs: [Int], initializers: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]], outputs: [Int], sparseInitializers: [Int]
+    public var inputs: [Int], initializers: [Int], nodeInputs: NodeValueIDs, nodeOutputs: NodeValueIDs, outputs: [Int], sparseInitializers: [Int]
 
-    public init(inputs: [Int], initializers: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]], outputs: [Int], sparseInitializers: [Int]) {
+    public init(inputs: [Int], initializers: [Int], nodeInputs: NodeValueIDs, nodeOutputs: NodeValueIDs, outputs: [Int], sparseInitializers: [Int]) {
         self.inputs = inputs
         self.initializers = initializers
         self.nodeInputs = nodeInputs
@@ -195,7 +197,7 @@ private final class NameTable: Sendable {
         build = nil
     }
 
-    init(building graph: Graph, inputIDs: [Int], initializerIDs: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]],
+    init(building graph: Graph, inputIDs: [Int], initializerIDs: [Int], nodeInputs: NodeValueIDs, nodeOutputs: NodeValueIDs,
          outputIDs: [Int], sparseInitializerIDs: [Int]) {
         table = Mutex(nil)
         build = {

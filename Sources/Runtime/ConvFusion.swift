@@ -222,9 +222,9 @@ enum ConvFusion {
                 inputIDs.append(summand.id)
             }
             replacements[c].outputs = [nodes[producer].outputs[0]]
-            numbering.nodeInputs[c] = inputIDs
+            numbering.nodeInputs.replace(c, with: inputIDs)
             fusedByConv[c] = fused
-            numbering.nodeOutputs[c] = [current]
+            numbering.nodeOutputs.replace(c, with: CollectionOfOne(current))
         }
         var outcome = Outcome(fused: consume fusedByConv, removed: removed, replacements: consume replacements, replaced: consume replaced,
                               foldedWeights: foldedInitializers, foldedIDs: foldedIDs, readsInitializer: nil)
@@ -242,7 +242,7 @@ enum ConvFusion {
     /// Per-channel scale and shift of an inference-mode BatchNormalization reading value `input`
     /// (`inputs`: the node's input ids), with constant float32 parameters for `channels` channels.
     private static func batchNormalization(
-        _ node: Node, inputs: [Int], reading input: Int, channels: Int, floats: (Int) -> [Float]?
+        _ node: Node, inputs: NodeValueIDs.IDs, reading input: Int, channels: Int, floats: (Int) -> [Float]?
     ) -> (scale: [Double], shift: [Double])? {
         guard node.opType == "BatchNormalization", node.isDefaultDomain, inputs.count >= 5, inputs[0] == input,
               node.outputs.dropFirst().allSatisfy(\.isEmpty), node.int("training_mode", default: 0) == 0,
@@ -257,7 +257,7 @@ enum ConvFusion {
     }
 
     /// True for a two-input Add reading value `input`: the nodes worth inferring shapes for.
-    private static func isResidualCandidate(_ node: Node, inputs: [Int], reading input: Int) -> Bool {
+    private static func isResidualCandidate(_ node: Node, inputs: NodeValueIDs.IDs, reading input: Int) -> Bool {
         node.opType == "Add" && node.isDefaultDomain && inputs.count == 2 && node.outputs.count == 1 && inputs.contains(input)
     }
 
@@ -277,7 +277,7 @@ enum ConvFusion {
     /// The activation a node applies to value `input` (`inputs`, `outputs`: the node's value
     /// ids), when the conv epilogue can apply it.
     private static func activation(
-        _ node: Node, inputs: [Int], outputs: [Int], reading input: Int, opsetVersion: Int64, floats: (Int) -> [Float]?
+        _ node: Node, inputs: NodeValueIDs.IDs, outputs: NodeValueIDs.IDs, reading input: Int, opsetVersion: Int64, floats: (Int) -> [Float]?
     ) -> ConvEpilogue.Activation? {
         guard node.isDefaultDomain, inputs.first == input, outputs.count == 1, outputs[0] >= 0 else { return nil }
         switch node.opType {

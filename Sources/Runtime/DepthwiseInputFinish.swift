@@ -34,7 +34,7 @@ extension ConvFusion {
                 Outcome.replace(reader, of: nodes, in: &outcome.replacements, replaced: &outcome.replaced)
                 biasInput = outcome.replacements[reader].inputs.count
                 outcome.replacements[reader].inputs.append(producerBias)
-                numbering.nodeInputs[reader].append(bias)
+                numbering.nodeInputs.append(bias, toNode: reader)
             }
             outcome.fused[producer]!.epilogue.leavesFinishToReader = true
             var readerFused = outcome.fused[reader] ?? Fused(epilogue: ConvEpilogue())
@@ -55,7 +55,7 @@ extension ConvFusion {
 
     /// True for a 2-D depthwise Conv reading value `input` (`inputs`: the node's input ids) with
     /// one output channel per input channel.
-    private static func isDepthwise(_ node: Node, inputs: [Int], reading input: Int, constants: ConstantTable) -> Bool {
+    private static func isDepthwise(_ node: Node, inputs: NodeValueIDs.IDs, reading input: Int, constants: ConstantTable) -> Bool {
         guard node.opType == "Conv", node.isDefaultDomain, inputs.count >= 2, inputs[0] == input, node.outputs.count == 1,
               constants.elementType(inputs[1]) == .float32, let shape = constants.shape(inputs[1]),
               shape.count == 4, shape[1] == 1, shape[0] > 1 else { return false }

@@ -23,7 +23,7 @@ final class ExecutionPlan: @unchecked Sendable {
 
     /// `nodeInputs` and `nodeOutputs` are each node's values as ids (-1 for absent), `outputIDs`
     /// the graph outputs'; `order` holds the nodes that run (not those fusion removed).
-    init(graph: Graph, fusion: ConvFusion.Outcome, opsetVersion: Int64, order: [Int], nodeInputs: [[Int]], nodeOutputs: [[Int]],
+    init(graph: Graph, fusion: ConvFusion.Outcome, opsetVersion: Int64, order: [Int], nodeInputs: NodeValueIDs, nodeOutputs: NodeValueIDs,
          outputIDs: Set<Int>, kernels: [(any Kernel)?], constants: Set<Int>, inputShapes: [String: [Int]]) throws {
         // Static shapes where inference can tell; other tensors are allocated when they are made.
         let inferred: InferredTypes
@@ -52,7 +52,7 @@ final class ExecutionPlan: @unchecked Sendable {
         var releaseAt: [Int: [Int]] = [:]
         for (id, step) in lastUse where !outputIDs.contains(id) && !constants.contains(id) { releaseAt[step, default: []].append(id) }
         steps = scheduled.enumerated().map { step, i in
-            Step(node: i, kernel: kernels[i]!, inputs: nodeInputs[i], outputs: nodeOutputs[i],
+            Step(node: i, kernel: kernels[i]!, inputs: Array(nodeInputs[i]), outputs: Array(nodeOutputs[i]),
                  slots: nodeOutputs[i].map { $0 < 0 ? nil : slots[$0] }, release: releaseAt[step] ?? [])
         }
         self.arenaBytes = arenaBytes

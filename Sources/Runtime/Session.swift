@@ -1,5 +1,6 @@
 import Foundation
 import Graph
+import Synchronization
 
 /// Options for running a model.
 public struct SessionOptions: Sendable {
@@ -38,7 +39,7 @@ public final class Session: @unchecked Sendable {
     /// The value ids of `inputs` and `outputs`, in their order.
     private let inputIDs: [Int], outputIDs: [Int]
     /// Each node's inputs and outputs as value ids (-1 for absent), by node.
-    private let nodeInputs: [[Int]], nodeOutputs: [[Int]]
+    private let nodeInputs: NodeValueIDs, nodeOutputs: NodeValueIDs
     /// By node index (nil for nodes left out of the schedule, such as those computed at creation).
     private let kernels: [(any Kernel)?]
     /// What fusion did, by node index: the nodes gone, the convs rewritten, what each fuses (its
@@ -47,8 +48,8 @@ public final class Session: @unchecked Sendable {
     /// Values known before any input arrives (initializers and everything computed from them
     /// alone), by value id.
     private let constants: [NDArray?]
-    private var plans: [[String: [Int]]: ExecutionPlan] = [:]
-    private let lock = NSLock()
+    /// Plans by input shapes (a `Mutex` is stored inline; an `NSLock` is two heap allocations).
+    private let plans = Mutex<[[String: [Int]]: ExecutionPlan]>([:])
 
     /// Prepares `model` to run. `numbering`, when it still numbers the model's graph (such as
     /// `PareFile.numbering`, made when the file was validated), spares numbering it again.
@@ -106,12 +107,16 @@ public final class Session: @unchecked Sendable {
             // Nodes without a kernel are collected in the same pass (one registry lookup a node);
             // once one is found no more kernels are built, and the error lists them all.
             var missing: [Int] = []
+            // One array refilled for each node (an array per node was one allocation each); a
+            // kernel that keeps its context's copy gets it copied on the next refill.
+            var constantInputs: [NDArray?] = []
             for i in order {
                 try fusion.withNode(i, of: nodes) { node in
                     let factory = fusion.fused[i] == nil ? KernelRegistry.factory(for: node) : nil
                     if fusion.fused[i] == nil && factory == nil { missing.append(i) }
                     guard missing.isEmpty else { return }
-                    let constantInputs = numbering.nodeInputs[i].map { $0 < 0 ? nil : constants[$0] }
+                    constantInputs.removeAll(keepingCapacity: true)
+                    for id in numbering.nodeInputs[i] { constantInputs.append(id < 0 ? nil : constants[id]) }
                     let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
                                                      outerScopeInputs: outerScopeInputs.isEmpty ? [] : outerScopeInputs[i])
                     let kernel = try fusion.fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? factory!(context)
@@ -237,13 +242,13 @@ public final class Session: @unchecked Sendable {
     }
 
     private func plan(for shapes: [String: [Int]]) throws -> ExecutionPlan {
-        lock.lock()
-        defer { lock.unlock() }
-        if let plan = plans[shapes] { return plan }
-        let plan = try ExecutionPlan(graph: graph, fusion: fusion, opsetVersion: model.defaultOpsetVersion, order: order, nodeInputs: nodeInputs,
-                                     nodeOutputs: nodeOutputs, outputIDs: Set(outputIDs),
-                                     kernels: kernels, constants: Set(constants.indices.filter { constants[$0] != nil }), inputShapes: shapes)
-        plans[shapes] = plan
-        return plan
+        try plans.withLock { plans in
+            if let plan = plans[shapes] { return plan }
+            let plan = try ExecutionPlan(graph: graph, fusion: fusion, opsetVersion: model.defaultOpsetVersion, order: order, nodeInputs: nodeInputs,
+                                         nodeOutputs: nodeOutputs, outputIDs: Set(outputIDs),
+                                         kernels: kernels, constants: Set(constants.indices.filter { constants[$0] != nil }), inputShapes: shapes)
+            plans[shapes] = plan
+            return plan
+        }
     }
 }

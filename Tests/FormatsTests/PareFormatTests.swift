@@ -27,6 +27,31 @@ struct PareFormatTests {
         #expect(byKey.numbers(file.model.graph))
     }
 
+    @Test("nodes whose attributes repeat an earlier node's bytes read back with their own attributes")
+    func repeatedAttributes() throws {
+        // Sets that differ in one byte, or only in length, with repeats after the reader's few
+        // remembered sets have moved on, and a subgraph repeated (never shared).
+        let threeByThree: [Attribute] = [Attribute("kernel_shape", .ints([3, 3])), Attribute("pads", .ints([1, 1, 1, 1]))]
+        let longer = threeByThree + [Attribute("group", .int(1))]
+        let other = [Attribute("kernel_shape", .ints([3, 4])), Attribute("pads", .ints([1, 1, 1, 1]))]
+        let larger = [Attribute("kernel_shape", .ints([3, 3 + 128])), Attribute("pads", .ints([1, 1, 1, 1]))]
+        let body = Graph(name: "body", nodes: [Node(opType: "Relu", inputs: ["x"], outputs: ["b"])], outputs: [Value(name: "b", type: nil)])
+        let sets: [[Attribute]] = [
+            threeByThree, threeByThree, longer, other, threeByThree, larger, [Attribute("alpha", .float(0.5))],
+            [Attribute("tensor", .tensor(Tensor(name: "", shape: [1], floats: [2])))], [Attribute("body", .graph(body))],
+            [Attribute("body", .graph(body))], other, threeByThree, [], longer,
+        ]
+        var nodes: [Node] = []
+        for (i, attributes) in sets.enumerated() {
+            nodes.append(Node(name: "n\(i)", opType: "Relu", inputs: [i == 0 ? "x" : "h\(i - 1)"], outputs: ["h\(i)"], attributes: attributes))
+        }
+        let graph = Graph(name: "g", nodes: nodes, inputs: [Value(name: "x", .float32, [.known(2)])],
+                          outputs: [Value(name: "h\(sets.count - 1)", type: nil)])
+        let model = Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph)
+        let decoded = try PareFormat.decode(try PareFormat.encode(model), source: "repeats.pare").model
+        #expect(decoded.graph.nodes.map(\.attributes) == PareFixtures.stripped(model).graph.nodes.map(\.attributes))
+    }
+
     @Test("the writer is deterministic: encode, decode, encode gives the same bytes", arguments: Fixtures.sampleNames)
     func deterministic(name: String) throws {
         let model = try PareFixtures.sample(name)

@@ -30,7 +30,7 @@ import Testing
         #expect(rebuilt == Self.graph && !numbering.numbers(rebuilt))
 
         var changedInputs = numbering
-        changedInputs.nodeInputs[1][1] = 0
+        changedInputs.nodeInputs.replace(1, with: [2, 0])
         var named = numbering
         _ = named.id(for: "z")
         var unnamed = numbering
@@ -56,8 +56,8 @@ import Testing
         let g = Self.graph
         let keys = ValueNameKeys(
             inputs: g.inputs.map { key($0.name) }, initializers: g.initializers.map { key($0.name) },
-            nodeInputs: g.nodes.map { $0.inputs.map { $0.isEmpty ? -1 : key($0) } },
-            nodeOutputs: g.nodes.map { $0.outputs.map { $0.isEmpty ? -1 : key($0) } },
+            nodeInputs: NodeValueIDs(g.nodes.map { $0.inputs.map { $0.isEmpty ? -1 : key($0) } }),
+            nodeOutputs: NodeValueIDs(g.nodes.map { $0.outputs.map { $0.isEmpty ? -1 : key($0) } }),
             outputs: g.outputs.map { key($0.name) }, sparseInitializers: [])
         var numbering = try g.validated(ValueNumbering(g, keys: keys, keyCount: 101))
         let byName = try g.validatedNumbering()

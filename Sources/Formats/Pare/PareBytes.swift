@@ -147,6 +147,15 @@ struct PareByteSource {
 
     mutating func float32() throws(FormatError) -> Float { Float(bitPattern: try uint32()) }
 
+    /// Steps over the next bytes when they repeat the bytes at `earlier` (positions in this same
+    /// region); false, without moving, when they do not.
+    mutating func skipRepeat(of earlier: Range<Int>) -> Bool {
+        guard earlier.count <= remaining, earlier.lowerBound >= 0, earlier.upperBound <= end,
+              memcmp(base + position, base + earlier.lowerBound, earlier.count) == 0 else { return false }
+        position += earlier.count
+        return true
+    }
+
     /// Steps over `count` bytes.
     mutating func skip(_ count: Int) throws(FormatError) {
         try need(count)

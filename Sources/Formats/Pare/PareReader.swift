@@ -449,28 +449,44 @@ struct PareDecoder {
         }
         let nodeCount = try reader.itemCount("node count", minimumBytes: 5)
         graph.nodes.reserveCapacity(nodeCount)
-        // One flat array while decoding, split by node after.
-        var valueKeys: [Int] = []
-        valueKeys.reserveCapacity(nodeCount * 4)
+        keys.nodeInputs.reserveCapacity(nodes: nodeCount, ids: nodeCount * 3)
+        keys.nodeOutputs.reserveCapacity(nodes: nodeCount, ids: nodeCount)
+        var recentAttributes = RecentAttributes()
         for index in 0..<nodeCount {
             reader.item = .node(index: index)
-            graph.nodes.append(try node(&reader, depth: depth, index: index, valueKeys: &valueKeys))
+            graph.nodes.append(try node(&reader, depth: depth, index: index, keys: &keys, recentAttributes: &recentAttributes))
             reader.item = .none
-        }
-        keys.nodeInputs.reserveCapacity(nodeCount)
-        keys.nodeOutputs.reserveCapacity(nodeCount)
-        var position = 0
-        for i in graph.nodes.indices {
-            let inputs = graph.nodes[i].inputs.count, outputs = graph.nodes[i].outputs.count
-            keys.nodeInputs.append(Array(valueKeys[position..<(position + inputs)]))
-            keys.nodeOutputs.append(Array(valueKeys[(position + inputs)..<(position + inputs + outputs)]))
-            position += inputs + outputs
         }
         return graph
     }
 
-    /// A node; the keys of its inputs' and outputs' names are appended to `valueKeys`.
-    private func node(_ reader: inout PareByteSource, depth: Int, index: Int, valueKeys: inout [Int]) throws(FormatError) -> Node {
+    /// The attribute lists of the last few nodes, with the bytes that encode them. Nodes of one
+    /// model often carry the same attributes (every 3×3 conv: the same kernel shape, pads, strides
+    /// and dilations); a node whose attribute bytes repeat a recent list's shares that list
+    /// instead of decoding (and allocating) it again. The encoding is self-delimiting and a list
+    /// refers to nothing outside its bytes but table indices, so equal bytes decode to equal lists.
+    struct RecentAttributes {
+        private var entries: [(bytes: Range<Int>, attributes: [Attribute])] = []
+        /// Entries kept: enough for the few attribute sets a network alternates between.
+        private static let capacity = 4
+
+        /// A recent list whose bytes come next in `reader`, stepping over them.
+        func repeated(in reader: inout PareByteSource) -> [Attribute]? {
+            for entry in entries.reversed() where reader.skipRepeat(of: entry.bytes) { return entry.attributes }
+            return nil
+        }
+
+        mutating func remember(_ attributes: [Attribute], bytes: Range<Int>) {
+            // Lists holding graphs are left out: a subgraph is decoded (and numbered) on its own.
+            guard !attributes.isEmpty, !attributes.contains(where: { $0.value.holdsGraphs }) else { return }
+            if entries.count == Self.capacity { entries.removeFirst() }
+            entries.append((bytes, attributes))
+        }
+    }
+
+    /// A node; the keys of its inputs' and outputs' names are added to `keys`.
+    private func node(_ reader: inout PareByteSource, depth: Int, index: Int, keys: inout ValueNameKeys,
+                      recentAttributes: inout RecentAttributes) throws(FormatError) -> Node {
         let code = try reader.varint()
         var domain = "", opType: String
         if code == 0 {
@@ -486,24 +502,32 @@ struct PareDecoder {
         reader.item = .namedNode(index: index, name: node.name, opType: opType)
         let inputCount = try reader.itemCount("input count")
         node.inputs.reserveCapacity(inputCount)
+        keys.nodeInputs.appendNode()
         for _ in 0..<inputCount {
             let name = try stringIndex(&reader)
             node.inputs.append(texts[name])
-            valueKeys.append(nodeValueKey(name))
+            keys.nodeInputs.appendToLastNode(nodeValueKey(name))
         }
         let outputCount = try reader.itemCount("output count")
         node.outputs.reserveCapacity(outputCount)
+        keys.nodeOutputs.appendNode()
         for _ in 0..<outputCount {
             let name = try stringIndex(&reader)
             node.outputs.append(texts[name])
-            valueKeys.append(nodeValueKey(name))
+            keys.nodeOutputs.appendToLastNode(nodeValueKey(name))
         }
+        if let attributes = recentAttributes.repeated(in: &reader) {
+            node.attributes = attributes
+            return node
+        }
+        let start = reader.position
         let attributeCount = try reader.itemCount("attribute count", minimumBytes: 3)
         node.attributes.reserveCapacity(attributeCount)
         for _ in 0..<attributeCount {
             let name = try text(&reader)
             node.attributes.append(Attribute(name, try attributeValue(&reader, name: name, depth: depth)))
         }
+        recentAttributes.remember(node.attributes, bytes: start..<reader.position)
         return node
     }
 

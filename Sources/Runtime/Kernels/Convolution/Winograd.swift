@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 // Winograd's minimal filtering F(2×2, 3×3) for Conv: each 2×2 block of output comes from a 4×4
 // block of input with 16 multiplications per channel pair instead of 36. The transforms use only
@@ -190,19 +191,24 @@ extension ConvProblem {
 /// conv whose input turns out too small for Winograd never holds the 16/9-size copy). Runs may
 /// be concurrent: the first makes it under the lock, the others wait for it.
 final class WinogradWeights: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: UnsafeMutablePointer<Float>?
+    /// The transformed weights once made (a `Mutex` is stored inline; an `NSLock` costs two heap
+    /// allocations per conv at every session creation).
+    /// Held as an address: a pointer is not `Sendable`, which a `Mutex`'s value must be to leave it.
+    private let address = Mutex<UInt?>(nil)
 
     /// The transformed weights (`count` floats), made by `make` if this is the first use.
     func weights(count: Int, _ make: (UnsafeMutablePointer<Float>) -> Void) -> UnsafePointer<Float> {
-        lock.lock()
-        defer { lock.unlock() }
-        if let storage { return UnsafePointer(storage) }
-        let made = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        make(made)
-        storage = made
-        return UnsafePointer(made)
+        let made = address.withLock { address -> UInt in
+            if let address { return address }
+            let weights = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            make(weights)
+            address = UInt(bitPattern: weights)
+            return UInt(bitPattern: weights)
+        }
+        return UnsafePointer(bitPattern: made)!
     }
 
-    deinit { storage?.deallocate() }
+    deinit {
+        if let made = address.withLock({ $0 }) { UnsafeMutablePointer<Float>(bitPattern: made)!.deallocate() }
+    }
 }
