@@ -63,28 +63,35 @@ public struct ValueNumbering: Sendable {
     /// different names different keys, each in `0..<keyCount`; a negative key in `nodeInputs` or
     /// `nodeOutputs` is an absent (empty) name. The name-to-id table is built only if asked for.
     public init(_ graph: Graph, keys: consuming ValueNameKeys, keyCount: Int) {
-        var idOfKey = [Int](repeating: -1, count: keyCount)
-        var next = 0
-        // The key arrays become the id arrays, rewritten in place.
-        func id(_ key: Int) -> Int {
-            if idOfKey[key] < 0 {
-                idOfKey[key] = next
-                next += 1
+        // The key arrays become the id arrays, rewritten in place. (A struct, not a nested
+        // function capturing its tables: captured variables are access-checked on every call.)
+        struct Numberer {
+            var idOfKey: [Int]
+            var next = 0
+
+            mutating func id(_ key: Int) -> Int {
+                if idOfKey[key] < 0 {
+                    idOfKey[key] = next
+                    next += 1
+                }
+                return idOfKey[key]
             }
-            return idOfKey[key]
+
+            mutating func number(_ keys: inout [Int]) {
+                for k in keys.indices { keys[k] = id(keys[k]) }
+            }
         }
-        func number(_ keys: inout [Int]) {
-            for k in keys.indices { keys[k] = id(keys[k]) }
-        }
-        number(&keys.inputs)
-        number(&keys.initializers)
+        var numberer = Numberer(idOfKey: [Int](repeating: -1, count: keyCount))
+        numberer.number(&keys.inputs)
+        numberer.number(&keys.initializers)
         // Node by node, inputs then outputs: the order `init(_:)` numbers them in.
         for i in keys.nodeInputs.indices {
-            keys.nodeInputs.transformIDs(ofNode: i) { $0 < 0 ? -1 : id($0) }
-            keys.nodeOutputs.transformIDs(ofNode: i) { $0 < 0 ? -1 : id($0) }
+            keys.nodeInputs.transformIDs(ofNode: i) { $0 < 0 ? -1 : numberer.id($0) }
+            keys.nodeOutputs.transformIDs(ofNode: i) { $0 < 0 ? -1 : numberer.id($0) }
         }
-        number(&keys.outputs)
-        number(&keys.sparseInitializers)
+        numberer.number(&keys.outputs)
+        numberer.number(&keys.sparseInitializers)
+        let next = numberer.next
         inputIDs = keys.inputs
         initializerIDs = keys.initializers
         nodeInputs = keys.nodeInputs

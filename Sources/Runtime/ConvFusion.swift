@@ -42,10 +42,10 @@ enum ConvFusion {
         /// The nodes fused into a conv, which no longer run.
         var removed: [Bool]
         /// The new form of each rewritten conv (its inputs, and its output: the last fused node's),
-        /// by node; `replaced` says which entries hold one (the others hold an empty node). Both
-        /// are empty when no node is rewritten. (Not an array of optional nodes: testing one of
-        /// those for nil copied the node.)
-        var replacements: [Node], replaced: [Bool]
+        /// at `replacementOf[node]` (-1 for a node not rewritten; empty when none is). Only the
+        /// rewritten nodes are held: an entry for every node cost a node's copy each. (Not an
+        /// array of optional nodes: testing one of those for nil copied the node.)
+        var replacements: [Node], replacementOf: [Int]
         /// Weights BatchNormalization folding made, and their value ids (ids without names).
         var foldedWeights: [Tensor], foldedIDs: [Int]
         /// Per initializer: false for those only removed nodes or replaced weights read (nil: all are read).
@@ -56,27 +56,30 @@ enum ConvFusion {
 
         /// Calls `body` with node `i` as it runs, without copying it.
         func withNode<R>(_ i: Int, of nodes: UnsafeBufferPointer<Node>, _ body: (Node) throws -> R) rethrows -> R {
-            guard !replaced.isEmpty && replaced[i] else { return try body(nodes[i]) }
-            return try replacements.withUnsafeBufferPointer { try body($0[i]) }
+            try withNodePointer(i, of: nodes) { try body($0.pointee) }
         }
 
-        /// Makes node `i` a replaced one, a copy of `nodes[i]` unless it already is, to be edited
-        /// in place in `replacements`.
-        static func replace(_ i: Int, of nodes: UnsafeBufferPointer<Node>, in replacements: inout [Node], replaced: inout [Bool]) {
-            if replaced.isEmpty {
-                replacements = Array(repeating: Node(opType: "", inputs: [], outputs: []), count: nodes.count)
-                replaced = Array(repeating: false, count: nodes.count)
+        /// Calls `body` with the address of node `i` as it runs (valid during the call).
+        func withNodePointer<R>(_ i: Int, of nodes: UnsafeBufferPointer<Node>, _ body: (UnsafePointer<Node>) throws -> R) rethrows -> R {
+            guard !replacementOf.isEmpty, case let slot = replacementOf[i], slot >= 0 else { return try body(nodes.baseAddress! + i) }
+            return try replacements.withUnsafeBufferPointer { try body($0.baseAddress! + slot) }
+        }
+
+        /// Makes node `i` a replaced one, a copy of `nodes[i]` unless it already is, and returns
+        /// its position in `replacements`, where it is edited in place.
+        static func replace(_ i: Int, of nodes: UnsafeBufferPointer<Node>, in replacements: inout [Node], replacementOf: inout [Int]) -> Int {
+            if replacementOf.isEmpty { replacementOf = Array(repeating: -1, count: nodes.count) }
+            if replacementOf[i] < 0 {
+                replacementOf[i] = replacements.count
+                replacements.append(nodes[i])
             }
-            if !replaced[i] {
-                replacements[i] = nodes[i]
-                replaced[i] = true
-            }
+            return replacementOf[i]
         }
 
         /// No fusion: every node runs as it is.
         static func none(nodeCount: Int) -> Outcome {
             Outcome(fused: Array(repeating: nil, count: nodeCount), removed: Array(repeating: false, count: nodeCount),
-                    replacements: [], replaced: [], foldedWeights: [], foldedIDs: [], readsInitializer: nil)
+                    replacements: [], replacementOf: [], foldedWeights: [], foldedIDs: [], readsInitializer: nil)
         }
     }
 
@@ -147,7 +150,7 @@ enum ConvFusion {
 
         var fusedByConv = [Fused?](repeating: nil, count: nodes.count)
         // The new form of each rewritten conv, by node (see `Outcome.replacements`).
-        var replacements: [Node] = [], replaced: [Bool] = []
+        var replacements: [Node] = [], replacementOf: [Int] = []
         var foldedInitializers: [Tensor] = [], foldedIDs: [Int] = []
         for c in nodes.indices where nodes[c].opType == "Conv" {
             let convInputs = numbering.nodeInputs[c], convOutputs = numbering.nodeOutputs[c]
@@ -199,9 +202,10 @@ enum ConvFusion {
             }
             guard producer != c else { continue }
 
-            Outcome.replace(c, of: nodes, in: &replacements, replaced: &replaced)
-            var inputIDs: [Int]
+            let slot = Outcome.replace(c, of: nodes, in: &replacements, replacementOf: &replacementOf)
             let original = nodes[c].inputs
+            // A conv with a bias that only gains an activation keeps its inputs (no arrays to make).
+            var inputIDs: [Int]? = nil
             if fused.foldsBatchNormalization {
                 let base = nodes[c].name.isEmpty ? nodes[c].outputs[0] : nodes[c].name
                 let foldedWeight = unique(base + ".fused_weight"), foldedBias = unique(base + ".fused_bias")
@@ -211,22 +215,22 @@ enum ConvFusion {
                 foldedIDs += [foldedWeight.id, foldedBias.id]
                 constants.add(weightTensor, id: foldedWeight.id)
                 constants.add(biasTensor, id: foldedBias.id)
-                replacements[c].inputs = [original[0], foldedWeight.name, foldedBias.name]
+                replacements[slot].inputs = [original[0], foldedWeight.name, foldedBias.name]
                 inputIDs = [x, foldedWeight.id, foldedBias.id]
-            } else {
-                replacements[c].inputs = [original[0], original[1], b < 0 ? "" : original[2]]
+            } else if summand != nil || original.count != 3 {
+                replacements[slot].inputs = [original[0], original[1], b < 0 ? "" : original[2]]
                 inputIDs = [x, w, b]
             }
             if let summand {
-                replacements[c].inputs.append(summand.name)
-                inputIDs.append(summand.id)
+                replacements[slot].inputs.append(summand.name)
+                inputIDs?.append(summand.id)
             }
-            replacements[c].outputs = [nodes[producer].outputs[0]]
-            numbering.nodeInputs.replace(c, with: inputIDs)
+            replacements[slot].outputs = [nodes[producer].outputs[0]]
+            if let inputIDs { numbering.nodeInputs.replace(c, with: inputIDs) }
             fusedByConv[c] = fused
             numbering.nodeOutputs.replace(c, with: CollectionOfOne(current))
         }
-        var outcome = Outcome(fused: consume fusedByConv, removed: removed, replacements: consume replacements, replaced: consume replaced,
+        var outcome = Outcome(fused: consume fusedByConv, removed: removed, replacements: consume replacements, replacementOf: consume replacementOf,
                               foldedWeights: foldedInitializers, foldedIDs: foldedIDs, readsInitializer: nil)
         guard removedCount > 0 else { return outcome }
         handFinishesToDepthwiseReaders(nodes, outcome: &outcome, numbering: &numbering, constants: constants, soleReader: soleReader)

@@ -31,9 +31,9 @@ extension ConvFusion {
             var biasInput: Int?
             if bias >= 0 {
                 let producerBias = outcome.withNode(producer, of: nodes) { $0.inputs[2] }
-                Outcome.replace(reader, of: nodes, in: &outcome.replacements, replaced: &outcome.replaced)
-                biasInput = outcome.replacements[reader].inputs.count
-                outcome.replacements[reader].inputs.append(producerBias)
+                let slot = Outcome.replace(reader, of: nodes, in: &outcome.replacements, replacementOf: &outcome.replacementOf)
+                biasInput = outcome.replacements[slot].inputs.count
+                outcome.replacements[slot].inputs.append(producerBias)
                 numbering.nodeInputs.append(bias, toNode: reader)
             }
             outcome.fused[producer]!.epilogue.leavesFinishToReader = true

@@ -11,9 +11,14 @@ public protocol Kernel: Sendable {
     func run(_ inputs: [NDArray?], _ context: KernelContext) throws -> [NDArray]
 }
 
-/// What a kernel factory knows when it builds the kernel for a node.
-public struct KernelBuildContext: Sendable {
-    public let node: Node
+/// What a kernel factory knows when it builds the kernel for a node. A context lends the node
+/// rather than holding a copy (a copy retained every field of the node, a tenth of a small
+/// model's kernel building), so it is valid only during the factory call it is given to: a
+/// kernel keeps `context.node` (a copy), never the context. (Not `Sendable`, so no kernel can
+/// store one.)
+public struct KernelBuildContext {
+    /// The node, lent for the factory call.
+    public var node: Node { unsafeAddress { lentNode } }
     public let opsetVersion: Int64
     /// The value of each input that is a constant (initializer or Constant node), else nil.
     public let constantInputs: [NDArray?]
@@ -22,13 +27,41 @@ public struct KernelBuildContext: Sendable {
     /// Values of the enclosing graph that the node's subgraphs read; the session appends them to
     /// the node's inputs, in this order, after the declared ones.
     public let outerScopeInputs: [String]
+    private let lentNode: UnsafePointer<Node>
+    /// The copy `lentNode` points into, for a context made from a node value.
+    private let ownedNode: OwnedNode?
 
+    /// A context holding its own copy of `node`.
     public init(node: Node, opsetVersion: Int64, constantInputs: [NDArray?], threads: Int, outerScopeInputs: [String] = []) {
-        self.node = node
+        let owned = OwnedNode(node)
+        self.init(lending: owned.pointer, owner: owned, opsetVersion: opsetVersion, constantInputs: constantInputs, threads: threads,
+                  outerScopeInputs: outerScopeInputs)
+    }
+
+    /// A context lending the node at `node`, which must stay in place while the context is in use.
+    init(lending node: UnsafePointer<Node>, owner: OwnedNode? = nil, opsetVersion: Int64, constantInputs: [NDArray?], threads: Int,
+         outerScopeInputs: [String] = []) {
+        lentNode = node
+        ownedNode = owner
         self.opsetVersion = opsetVersion
         self.constantInputs = constantInputs
         self.threads = threads
         self.outerScopeInputs = outerScopeInputs
+    }
+
+    /// A node copied to memory of its own, for a context made from a node value.
+    final class OwnedNode {
+        let pointer: UnsafeMutablePointer<Node>
+
+        init(_ node: Node) {
+            pointer = .allocate(capacity: 1)
+            pointer.initialize(to: node)
+        }
+
+        deinit {
+            pointer.deinitialize(count: 1)
+            pointer.deallocate()
+        }
     }
 
     /// Constant input `i`, when present.

@@ -111,21 +111,22 @@ public final class Session: @unchecked Sendable {
             // kernel that keeps its context's copy gets it copied on the next refill.
             var constantInputs: [NDArray?] = []
             for i in order {
-                try fusion.withNode(i, of: nodes) { node in
-                    let factory = fusion.fused[i] == nil ? KernelRegistry.factory(for: node) : nil
+                // The kernel's context lends it the node in place (see KernelBuildContext).
+                try fusion.withNodePointer(i, of: nodes) { node in
+                    let factory = fusion.fused[i] == nil ? KernelRegistry.factory(for: node.pointee) : nil
                     if fusion.fused[i] == nil && factory == nil { missing.append(i) }
                     guard missing.isEmpty else { return }
                     constantInputs.removeAll(keepingCapacity: true)
                     for id in numbering.nodeInputs[i] { constantInputs.append(id < 0 ? nil : constants[id]) }
-                    let context = KernelBuildContext(node: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
+                    let context = KernelBuildContext(lending: node, opsetVersion: opset, constantInputs: constantInputs, threads: options.threads,
                                                      outerScopeInputs: outerScopeInputs.isEmpty ? [] : outerScopeInputs[i])
                     let kernel = try fusion.fused[i].map { try ConvKernel.make(context, epilogue: $0.epilogue) } ?? factory!(context)
                     kernels[i] = kernel
                     // A node fed only by constants runs now, once, and its outputs become constants.
                     let allConstant = zip(numbering.nodeInputs[i], constantInputs).allSatisfy { $0 < 0 || $1 != nil }
-                    if allConstant && !node.hasSubgraphs {
-                        let results = try Self.execute(kernel, node: node, inputs: constantInputs,
-                                                       context: KernelContext(slots: [], arena: nil, threads: options.threads, node: node))
+                    if allConstant && !node.pointee.hasSubgraphs {
+                        let results = try Self.execute(kernel, node: node.pointee, inputs: constantInputs,
+                                                       context: KernelContext(slots: [], arena: nil, threads: options.threads, node: node.pointee))
                         for (id, value) in zip(numbering.nodeOutputs[i], results) where id >= 0 { constants[id] = value }
                     }
                 }
