@@ -146,6 +146,29 @@ struct PareRobustnessTests {
         #expect(error?.message == "value 'h0' is defined twice: by node first (Relu) and by node second (Relu)", "\(String(describing: error))")
     }
 
+    @Test("metadata signatures must be the graph's: a changed dimension is refused; an input that is an initializer is left out")
+    func signatures() throws {
+        let graph = Graph(name: "g", nodes: [Node(name: "act", opType: "Add", inputs: ["x", "w"], outputs: ["y"])],
+                          inputs: [Value(name: "x", .float32, [2])], outputs: [Value(name: "y", .float32, [2])],
+                          initializers: [Tensor(name: "w", shape: [2], floats: [1, 2])])
+        let file = try PareFormat.encode(Model(opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph))
+        _ = try PareFormat.decode(file, source: "intact.pare")
+        // The last byte of META is the output's one dimension, stored as 2 + 2.
+        let meta = try #require(PareFixtures.sections(file).first { PareLayout.Section.tag($0.kind) == "META" })
+        #expect(file[meta.offset + meta.length - 1] == 4)
+        let damaged = try patched(file, section: "META", offset: meta.length - 1, to: 5)
+        let error = #expect(throws: FormatError.self) { try PareFormat.decode(Data(damaged), source: "damaged.pare") }
+        #expect(error?.message == "section META: the input/output signatures differ from the graph's inputs and outputs", "\(String(describing: error))")
+
+        // A graph input with an initializer (its default value) is not a runtime input, so the
+        // signature lists only x: the signatures are compared as values, not as bytes.
+        var withDefault = graph
+        withDefault.inputs.append(Value(name: "w", .float32, [2]))
+        let decoded = try PareFormat.decode(try PareFormat.encode(Model(opsetImports: [OpsetImport(domain: "", version: 17)], graph: withDefault)),
+                                            source: "default.pare")
+        #expect(decoded.model.graph.inputs.map(\.name) == ["x", "w"] && decoded.model.graph.runtimeInputs.map(\.name) == ["x"])
+    }
+
     @Test("a blob placed over an earlier one is refused, naming both")
     func overlappingBlobs() throws {
         let weights = (1...3).map { Tensor(name: "w\($0)", shape: [16], floats: (0..<16).map { Float($0) }) }

@@ -173,8 +173,12 @@ struct PareDecoder {
         covered.removeAll { $0 == data }
         blobs.append(contentsOf: covered)
         try checkPaddingIsZero(covered: blobs)
-        var (model, keys) = try decodeGraph(ranges[slot(.graph)]!)
-        try decodeMetadata(ranges[slot(.metadata)]!, into: &model)
+        var (model, keys, signature) = try decodeGraph(ranges[slot(.graph)]!)
+        // The metadata's signatures are the graph's inputs and outputs, byte for byte when no
+        // graph input is an initializer (then the runtime inputs are all the inputs).
+        let inputsAreRuntimeInputs = keys.inputs.count * keys.initializers.count <= 4096
+            && !keys.inputs.contains { keys.initializers.contains($0) } && keys.sparseInitializers.isEmpty
+        try decodeMetadata(ranges[slot(.metadata)]!, into: &model, graphSignature: inputsAreRuntimeInputs ? signature : nil)
         let numbering: ValueNumbering
         do {
             numbering = try model.graph.validated(ValueNumbering(model.graph, keys: consume keys, keyCount: texts.count))
@@ -403,7 +407,9 @@ struct PareDecoder {
 
     // MARK: Graph
 
-    private func decodeGraph(_ range: Range<Int>) throws(FormatError) -> (Model, ValueNameKeys) {
+    /// The model, the keys of its value names, and where in the file the main graph's input and
+    /// output declarations lie (see `decodeMetadata`).
+    private func decodeGraph(_ range: Range<Int>) throws(FormatError) -> (Model, ValueNameKeys, signature: Range<Int>) {
         var reader = section(range, "section GRPH")
         let irVersion = try reader.varint()
         let opsetCount = try reader.itemCount("opset count", minimumBytes: 2)
@@ -413,13 +419,17 @@ struct PareDecoder {
             opsets.append(OpsetImport(domain: domain, version: Int64(truncatingIfNeeded: try reader.varint())))
         }
         var keys = ValueNameKeys(inputs: [], initializers: [], nodeInputs: [], nodeOutputs: [], outputs: [], sparseInitializers: [])
-        let graph = try self.graph(&reader, depth: 0, keys: &keys)
+        var signature = 0..<0
+        let graph = try self.graph(&reader, depth: 0, keys: &keys, signature: &signature)
         try expectEnd(reader)
-        return (Model(irVersion: Int64(truncatingIfNeeded: irVersion), opsetImports: opsets, graph: graph), keys)
+        return (Model(irVersion: Int64(truncatingIfNeeded: irVersion), opsetImports: opsets, graph: graph), keys,
+                (range.lowerBound + signature.lowerBound)..<(range.lowerBound + signature.upperBound))
     }
 
-    /// A graph, with the keys of its value names (see `stringKeys`) put in `keys`.
-    private func graph(_ reader: inout PareByteSource, depth: Int, keys: inout ValueNameKeys) throws(FormatError) -> Graph {
+    /// A graph, with the keys of its value names (see `stringKeys`) put in `keys`, and the
+    /// positions of its input and output declarations (from the input count on) in `signature`.
+    private func graph(_ reader: inout PareByteSource, depth: Int, keys: inout ValueNameKeys,
+                       signature: inout Range<Int>) throws(FormatError) -> Graph {
         guard depth < PareLayout.maximumGraphDepth else { throw reader.error("subgraphs nested deeper than \(PareLayout.maximumGraphDepth)") }
         var graph = Graph(name: try text(&reader))
         let context = depth == 0 ? "section GRPH" : "section GRPH, subgraph '\(graph.name)'"
@@ -427,6 +437,7 @@ struct PareDecoder {
         defer { (reader.context, reader.item) = (outerContext, outerItem) }
         reader.context = context
         reader.item = .none
+        let signatureStart = reader.position
         for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) {
             let (input, key) = try valueDeclaration(&reader)
             graph.inputs.append(input)
@@ -437,6 +448,7 @@ struct PareDecoder {
             graph.outputs.append(output)
             keys.outputs.append(key)
         }
+        signature = signatureStart..<reader.position
         for _ in 0..<(try reader.itemCount("initializer count")) {
             let index = try tensorIndex(&reader)
             graph.initializers.append(tensors[index])
@@ -498,37 +510,49 @@ struct PareDecoder {
             }
             opType = PareLayout.builtinOps[Int(code) - 1]
         }
-        var node = Node(name: try text(&reader), opType: opType, domain: domain, inputs: [], outputs: [])
-        reader.item = .namedNode(index: index, name: node.name, opType: opType)
+        // The parts are gathered first and the node made once: a node built up in a variable was
+        // copied into the result (a retain of each field) and then destroyed.
+        let name = try text(&reader)
+        reader.item = .namedNode(index: index, name: name, opType: opType)
         let inputCount = try reader.itemCount("input count")
-        node.inputs.reserveCapacity(inputCount)
+        var inputs: [String] = []
+        inputs.reserveCapacity(inputCount)
         keys.nodeInputs.appendNode()
         for _ in 0..<inputCount {
-            let name = try stringIndex(&reader)
-            node.inputs.append(texts[name])
-            keys.nodeInputs.appendToLastNode(nodeValueKey(name))
+            let value = try stringIndex(&reader)
+            inputs.append(texts[value])
+            keys.nodeInputs.appendToLastNode(nodeValueKey(value))
         }
         let outputCount = try reader.itemCount("output count")
-        node.outputs.reserveCapacity(outputCount)
+        var outputs: [String] = []
+        outputs.reserveCapacity(outputCount)
         keys.nodeOutputs.appendNode()
         for _ in 0..<outputCount {
-            let name = try stringIndex(&reader)
-            node.outputs.append(texts[name])
-            keys.nodeOutputs.appendToLastNode(nodeValueKey(name))
+            let value = try stringIndex(&reader)
+            outputs.append(texts[value])
+            keys.nodeOutputs.appendToLastNode(nodeValueKey(value))
         }
-        if let attributes = recentAttributes.repeated(in: &reader) {
-            node.attributes = attributes
-            return node
+        let attributes: [Attribute]
+        if let repeated = recentAttributes.repeated(in: &reader) {
+            attributes = repeated
+        } else {
+            attributes = try attributeList(&reader, depth: depth, recentAttributes: &recentAttributes)
         }
+        return Node(name: name, opType: opType, domain: domain, inputs: inputs, outputs: outputs, attributes: attributes)
+    }
+
+    /// A node's attribute list, remembered in `recentAttributes` for the nodes after it.
+    private func attributeList(_ reader: inout PareByteSource, depth: Int, recentAttributes: inout RecentAttributes) throws(FormatError) -> [Attribute] {
         let start = reader.position
-        let attributeCount = try reader.itemCount("attribute count", minimumBytes: 3)
-        node.attributes.reserveCapacity(attributeCount)
-        for _ in 0..<attributeCount {
+        let count = try reader.itemCount("attribute count", minimumBytes: 3)
+        var attributes: [Attribute] = []
+        attributes.reserveCapacity(count)
+        for _ in 0..<count {
             let name = try text(&reader)
-            node.attributes.append(Attribute(name, try attributeValue(&reader, name: name, depth: depth)))
+            attributes.append(Attribute(name, try attributeValue(&reader, name: name, depth: depth)))
         }
-        recentAttributes.remember(node.attributes, bytes: start..<reader.position)
-        return node
+        recentAttributes.remember(attributes, bytes: start..<reader.position)
+        return attributes
     }
 
     private func attributeValue(_ reader: inout PareByteSource, name: String, depth: Int) throws(FormatError) -> AttributeValue {
@@ -564,7 +588,8 @@ struct PareDecoder {
     /// A subgraph (its names are numbered when it is validated, not by key).
     private func subgraph(_ reader: inout PareByteSource, depth: Int) throws(FormatError) -> Graph {
         var keys = ValueNameKeys(inputs: [], initializers: [], nodeInputs: [], nodeOutputs: [], outputs: [], sparseInitializers: [])
-        return try graph(&reader, depth: depth, keys: &keys)
+        var signature = 0..<0
+        return try graph(&reader, depth: depth, keys: &keys, signature: &signature)
     }
 
     /// A sparse tensor, and the key of its name (its values tensor's).
@@ -613,19 +638,29 @@ struct PareDecoder {
 
     // MARK: Metadata
 
-    private func decodeMetadata(_ range: Range<Int>, into model: inout Model) throws(FormatError) {
+    /// Reads the metadata into `model`, checking its input/output signatures against the graph.
+    /// `graphSignature`, when given, is where the graph's input and output declarations lie, which
+    /// are the expected signatures: the same bytes need no decoding (the usual case: writers
+    /// encode both alike). Otherwise the signatures are decoded and compared as values.
+    private func decodeMetadata(_ range: Range<Int>, into model: inout Model, graphSignature: Range<Int>?) throws(FormatError) {
         var reader = section(range, "section META")
         var entries: [MetadataEntry] = []
         for _ in 0..<(try reader.itemCount("entry count", minimumBytes: 2)) {
             let key = try text(&reader)
             entries.append(MetadataEntry(key, try text(&reader)))
         }
-        var inputs: [Value] = [], outputs: [Value] = []
-        for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { inputs.append(try valueDeclaration(&reader).value) }
-        for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { outputs.append(try valueDeclaration(&reader).value) }
-        try expectEnd(reader)
-        guard inputs == model.graph.runtimeInputs, outputs == model.graph.outputs else {
-            throw reader.error("the input/output signatures differ from the graph's inputs and outputs")
+        let signatureStart = range.lowerBound + reader.position
+        if let graphSignature, graphSignature.count == range.upperBound - signatureStart,
+           memcmp(bytes.baseAddress! + signatureStart, bytes.baseAddress! + graphSignature.lowerBound, graphSignature.count) == 0 {
+            try reader.skip(graphSignature.count)
+        } else {
+            var inputs: [Value] = [], outputs: [Value] = []
+            for _ in 0..<(try reader.itemCount("input count", minimumBytes: 2)) { inputs.append(try valueDeclaration(&reader).value) }
+            for _ in 0..<(try reader.itemCount("output count", minimumBytes: 2)) { outputs.append(try valueDeclaration(&reader).value) }
+            try expectEnd(reader)
+            guard inputs == model.graph.runtimeInputs, outputs == model.graph.outputs else {
+                throw reader.error("the input/output signatures differ from the graph's inputs and outputs")
+            }
         }
         if let producer = entries.first(where: { $0.key == PareMetadataKey.producer })?.value {
             let space = producer.firstIndex(of: " ")
