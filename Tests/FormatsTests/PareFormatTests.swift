@@ -203,6 +203,33 @@ struct PareFormatTests {
         #expect(error?.message.contains("checksum") == true)
     }
 
+    @Test("deferred blob checks defer the zero check of the gaps between blobs too; the padding outside DATA is still checked at load")
+    func deferredGapCheck() throws {
+        // Two 12-byte blobs, each at a multiple of 64: bytes 12..<64 of DATA are a gap.
+        let graph = Graph(name: "g", nodes: [Node(name: "sum", opType: "Add", inputs: ["a", "b"], outputs: ["y"])],
+                          outputs: [Value(name: "y", .float32, [3])],
+                          initializers: [Tensor(name: "a", shape: [3], floats: [1, 2, 3]), Tensor(name: "b", shape: [3], floats: [4, 5, 6])])
+        let encoded = try PareFormat.encode(Model(opsetImports: [OpsetImport(domain: "", version: 17)], graph: graph))
+        let data = try #require(PareFixtures.sections(encoded).first { PareLayout.Section.tag($0.kind) == "DATA" })
+        var corrupt = [UInt8](encoded)
+        corrupt[data.offset + 20] = 9
+        let message = "padding byte at offset \(data.offset + 20) is 9, not zero (the file is corrupt)"
+        let atLoad = #expect(throws: FormatError.self) { try PareFormat.decode(Data(corrupt), source: "c.pare") }
+        #expect(atLoad?.message == message)
+        let lazy = try PareFormat.decode(Data(corrupt), source: "c.pare", options: PareReadOptions(verifiesTensorData: false))
+        let later = #expect(throws: FormatError.self) { try lazy.verifyTensorData() }
+        #expect(later?.message == message)
+        try PareFormat.decode(encoded, source: "ok.pare", options: PareReadOptions(verifiesTensorData: false)).verifyTensorData()
+
+        // A byte of the padding before DATA is refused at load either way.
+        var before = [UInt8](encoded)
+        before[data.offset - 1] = 9
+        let early = #expect(throws: FormatError.self) {
+            try PareFormat.decode(Data(before), source: "c.pare", options: PareReadOptions(verifiesTensorData: false))
+        }
+        #expect(early?.message == "padding byte at offset \(data.offset - 1) is 9, not zero (the file is corrupt)")
+    }
+
     @Test("models the format cannot hold are refused by the writer, naming what to do")
     func writerRefusals() throws {
         let withFunctions = try ONNXFormat.read(contentsOf: Fixtures.url("ir_features.onnx"))

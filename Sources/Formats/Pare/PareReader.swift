@@ -49,7 +49,15 @@ public struct PareFile: Sendable {
     public var tensors: [PareTensorEntry]
     /// Checks of uncompressed blobs deferred by `verifiesTensorData: false`.
     let deferredChecks: [DeferredCheck]
+    /// The gaps between blobs inside DATA, whose zero check is deferred with the blobs'.
+    let deferredGaps: [DeferredGap]
     let source: String
+
+    struct DeferredGap: @unchecked Sendable {
+        /// The gap's offset in the file.
+        let offset: Int
+        let bytes: Data
+    }
 
     struct DeferredCheck: @unchecked Sendable {
         let name: String
@@ -59,10 +67,16 @@ public struct PareFile: Sendable {
         let tensor: Int
     }
 
-    /// Checks the CRC-32 of every blob whose check loading deferred.
+    /// Checks the CRC-32 of every blob whose check loading deferred, and that the gaps between
+    /// those blobs are zero.
     public func verifyTensorData() throws(FormatError) {
         if let bad = PareDecoder.firstMismatch(deferredChecks) {
             throw FormatError(source: source, "tensor '\(bad)': data checksum mismatch (the file is corrupt)")
+        }
+        for gap in deferredGaps {
+            if let bad = gap.bytes.firstIndex(where: { $0 != 0 }) {
+                throw FormatError(source: source, PareDecoder.nonzeroPadding(at: gap.offset + (bad - gap.bytes.startIndex), is: gap.bytes[bad]))
+            }
         }
     }
 }
@@ -172,7 +186,9 @@ struct PareDecoder {
         var blobs = try decodeTensors(ranges[slot(.tensors)]!, data: data)
         covered.removeAll { $0 == data }
         blobs.append(contentsOf: covered)
-        try checkPaddingIsZero(covered: blobs)
+        // With blob checks deferred, the gaps between blobs are checked with them: reading them
+        // now would fault in pages of DATA that loading otherwise leaves alone.
+        let deferredGaps = try checkPaddingIsZero(covered: blobs, deferringInside: options.verifiesTensorData ? nil : data)
         var (model, keys, signature) = try decodeGraph(ranges[slot(.graph)]!)
         // The metadata's signatures are the graph's inputs and outputs, byte for byte when no
         // graph input is an initializer (then the runtime inputs are all the inputs).
@@ -186,7 +202,7 @@ struct PareDecoder {
             throw fail(error.description)
         }
         return PareFile(model: model, numbering: numbering, majorVersion: Int(major), minorVersion: Int(minor), fileBytes: size,
-                        sections: sections, tensors: entries, deferredChecks: deferred, source: source)
+                        sections: sections, tensors: entries, deferredChecks: deferred, deferredGaps: deferredGaps, source: source)
     }
 
     private var hasMagic: Bool { PareLayout.startsWithMagic(bytes) }
@@ -200,17 +216,32 @@ struct PareDecoder {
     }
 
     /// Bytes no section or blob describes must be zero, so that no byte of a file goes unchecked.
-    private func checkPaddingIsZero(covered: [Range<Int>]) throws(FormatError) {
+    /// The parts of gaps inside `deferringInside` (DATA, when blob checks are deferred) are not
+    /// read but returned, for `PareFile.verifyTensorData()` to check.
+    private func checkPaddingIsZero(covered: [Range<Int>], deferringInside data: Range<Int>?) throws(FormatError) -> [PareFile.DeferredGap] {
+        var deferred: [PareFile.DeferredGap] = []
+        func check(_ gap: Range<Int>) throws(FormatError) {
+            guard !gap.isEmpty else { return }
+            if let data, gap.overlaps(data) {
+                let inside = gap.clamped(to: data)
+                deferred.append(PareFile.DeferredGap(offset: inside.lowerBound, bytes: view(inside)))
+                try check(gap.lowerBound..<inside.lowerBound)
+                try check(inside.upperBound..<gap.upperBound)
+            } else if let bad = firstNonzero(gap) {
+                throw fail(Self.nonzeroPadding(at: bad, is: bytes[bad]))
+            }
+        }
         var position = 0
         for range in covered.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if range.lowerBound > position, let bad = firstNonzero(position..<range.lowerBound) {
-                throw fail("padding byte at offset \(bad) is \(bytes[bad]), not zero (the file is corrupt)")
-            }
+            if range.lowerBound > position { try check(position..<range.lowerBound) }
             position = max(position, range.upperBound)
         }
-        if position < bytes.count, let bad = firstNonzero(position..<bytes.count) {
-            throw fail("padding byte at offset \(bad) is \(bytes[bad]), not zero (the file is corrupt)")
-        }
+        try check(position..<bytes.count)
+        return deferred
+    }
+
+    static func nonzeroPadding(at offset: Int, is byte: UInt8) -> String {
+        "padding byte at offset \(offset) is \(byte), not zero (the file is corrupt)"
     }
 
     /// The offset of the first nonzero byte in `range`, checking eight bytes at a time.
