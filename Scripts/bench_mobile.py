@@ -20,12 +20,15 @@ bench-output/resnet50.onnx). For each model it measures:
         every variant as loaded by default (each blob's CRC-32 checked at load), and the
         uncompressed ones also with `--defer-checksums` when convert has it ("deferred": the
         checks run after the run, as an app loading in O(graph) time does); and for fp32 the
-        `reloadMs` of `convert run --reload N` (the median of N further loads in one process);
+        `reloadMs` of `convert run --reload N` (the median of N = --repeats further loads in one
+        process);
       onnxruntime: `ort.InferenceSession(path, ort.SessionOptions(), providers=["CPUExecutionProvider"])`
         with default options (ORT_ENABLE_ALL, default threads, as users run it), timed in a child
         process: the first creation in the process (which also pays onnxruntime's one-time
-        environment set-up) is reported apart, the median of the --loads creations after it is the
-        figure compared; for the .ort file and, for context, for the .onnx file.
+        environment set-up) is reported apart, the median of the --repeats creations after it is
+        the figure compared; for the .ort file and, for context, for the .onnx file. (Repeated
+        loads take a median of 100 by default: a median of 7 was off by up to 40% on a shared
+        machine.)
 The convert binary is copied into bench-output/mobile/ first, so that a rebuild in the checkout
 during the run cannot swap it. Every case is measured in --rounds rounds that alternate the
 runtimes; the tables keep each case's best round (a transient load on a shared machine only ever
@@ -38,7 +41,7 @@ onnxruntime's first creation in its process, and Pare's repeated loads in one pr
 onnxruntime's repeated creations; the ResNet-50-sized model converts (fp32) in under 2 seconds.
 The exit status is 0 whether or not the targets are met.
 
-Usage: bench_mobile.py path/to/convert [--rounds 3] [--loads 7] [--models unet_thesis,unet,resnet50]
+Usage: bench_mobile.py path/to/convert [--rounds 3] [--loads 7] [--repeats 100] [--models unet_thesis,unet,resnet50]
        [--json]   (also write bench-output/bench-mobile.json)
 (Scripts/bench-mobile builds convert and picks the project venv.)
 """
@@ -256,7 +259,9 @@ def main():
     parser.add_argument("convert", nargs="?")
     parser.add_argument("--rounds", type=int, default=3, help="measure each case this many times, keep the best")
     parser.add_argument("--loads", type=int, default=7,
-                        help="Pare processes per round and variant / onnxruntime session creations per round (median)")
+                        help="Pare processes per round and variant (first loads; median)")
+    parser.add_argument("--repeats", type=int, default=100,
+                        help="repeated loads per round: Pare reloads in one process / onnxruntime creations after the first (median)")
     parser.add_argument("--models", default=None, help=f"comma-separated, from {available_models()}")
     parser.add_argument("--json", action="store_true", help=f"also write {os.path.relpath(JSON_PATH, ROOT)}")
     parser.add_argument("--child-generate", help=argparse.SUPPRESS)
@@ -273,7 +278,7 @@ def main():
     if unknown:
         parser.error(f"unknown models {unknown}; choose from {available_models()}"
                      + ("" if unet_takes_width() else " (bench_runtime.unet takes no width, so no unet-wN)"))
-    rounds, loads = max(1, args.rounds), max(3, args.loads)
+    rounds, loads, repeats = max(1, args.rounds), max(3, args.loads), max(3, args.repeats)
     # Measure a private copy: a rebuild in the shared checkout during the run then neither swaps
     # the binary between measurements nor fails them with "text file busy".
     os.makedirs(WORK, exist_ok=True)
@@ -330,17 +335,17 @@ def main():
                 s["load"][label].append({"ms": [ms for ms, _ in results], "median": statistics.median(ms for ms, _ in results),
                                          "rssMB": max(rss for _, rss in results)})
                 if label in ("fp32", "fp32 deferred"):
-                    s.setdefault("reload", {}).setdefault(label, []).append(pare_reload(args.convert, pare_path(name, variant), loads, flags))
+                    s.setdefault("reload", {}).setdefault(label, []).append(pare_reload(args.convert, pare_path(name, variant), repeats, flags))
                 if label == "fp32":
-                    result = ort_load(ort_path(name), loads)
+                    result = ort_load(ort_path(name), repeats)
                     ort_version = result["version"]
                     s["ort"].append({"first": result["first"], "ms": result["times"], "median": statistics.median(result["times"])})
-            result = ort_load(model_path(name), loads)
+            result = ort_load(model_path(name), repeats)
             s["onnx"].append({"first": result["first"], "ms": result["times"], "median": statistics.median(result["times"])})
 
     # Best round of each case.
     load_after = os.getloadavg()
-    report = {"rounds": rounds, "loads": loads, "onnxruntime": ort_version, "cpus": os.cpu_count(), "source": source,
+    report = {"rounds": rounds, "loads": loads, "repeats": repeats, "onnxruntime": ort_version, "cpus": os.cpu_count(), "source": source,
               "loadAverage": {"start": load_before, "end": load_after},
               "ortConversion": "convert_onnx_models_to_ort --optimization_style Fixed (default level 'all', NchwcTransformer excluded)",
               "models": {}}
@@ -393,8 +398,8 @@ def main():
             + [f"{m['ortFirstSessionMs'] / m['pareLoadMs'][label]:.1f}" for label in compared]
             + [f"{m['ortSessionMs'] / m['pareReloadMs'][label]:.1f}" for label in reloaded] for n, m in models.items()]
     print_table(f"onnxruntime session creation (ms): InferenceSession(file, SessionOptions(), CPUExecutionProvider), median of"
-                f" {loads} creations in one\nprocess after its first; 1st: the first creation in the process (it also sets up"
-                f" onnxruntime). Pare reload: reloadMs of `convert run --reload {loads}`\n(median of {loads} loads after the first in"
+                f" {repeats} creations in one\nprocess after its first; 1st: the first creation in the process (it also sets up"
+                f" onnxruntime). Pare reload: reloadMs of `convert run --reload {repeats}`\n(median of {repeats} loads after the first in"
                 f" one process). Ratios ort/pare: 1st/1st = first in a process on both sides; reload = repeated on both sides",
                 header, rows)
 

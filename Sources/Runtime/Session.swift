@@ -48,8 +48,10 @@ public final class Session: @unchecked Sendable {
     /// Values known before any input arrives (initializers and everything computed from them
     /// alone), by value id.
     private let constants: [NDArray?]
-    /// Plans by input shapes (a `Mutex` is stored inline; an `NSLock` is two heap allocations).
-    private let plans = Mutex<[[String: [Int]]: ExecutionPlan]>([:])
+    /// Plans by input shapes, under `lock` (a `Mutex` is stored inline; an `NSLock` is two heap
+    /// allocations).
+    private var plans: [[String: [Int]]: ExecutionPlan] = [:]
+    private let lock = Mutex<Void>(())
 
     /// Prepares `model` to run. `numbering`, when it still numbers the model's graph (such as
     /// `PareFile.numbering`, made when the file was validated), spares numbering it again.
@@ -243,7 +245,7 @@ public final class Session: @unchecked Sendable {
     }
 
     private func plan(for shapes: [String: [Int]]) throws -> ExecutionPlan {
-        try plans.withLock { plans in
+        try lock.withLock { _ in
             if let plan = plans[shapes] { return plan }
             let plan = try ExecutionPlan(graph: graph, fusion: fusion, opsetVersion: model.defaultOpsetVersion, order: order, nodeInputs: nodeInputs,
                                          nodeOutputs: nodeOutputs, outputIDs: Set(outputIDs),

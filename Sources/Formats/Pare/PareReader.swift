@@ -509,7 +509,13 @@ struct PareDecoder {
     /// instead of decoding (and allocating) it again. The encoding is self-delimiting and a list
     /// refers to nothing outside its bytes but table indices, so equal bytes decode to equal lists.
     struct RecentAttributes {
-        private var entries: [(bytes: Range<Int>, attributes: [Attribute])] = []
+        /// A struct, not a tuple: an array of tuples is two generic types for the runtime to
+        /// instantiate on a process's first load, an array of structs one.
+        private struct Entry {
+            let bytes: Range<Int>
+            let attributes: [Attribute]
+        }
+        private var entries: [Entry] = []
         /// Entries kept: enough for the few attribute sets a network alternates between.
         private static let capacity = 4
 
@@ -523,7 +529,7 @@ struct PareDecoder {
             // Lists holding graphs are left out: a subgraph is decoded (and numbered) on its own.
             guard !attributes.isEmpty, !attributes.contains(where: { $0.value.holdsGraphs }) else { return }
             if entries.count == Self.capacity { entries.removeFirst() }
-            entries.append((bytes, attributes))
+            entries.append(Entry(bytes: bytes, attributes: attributes))
         }
     }
 

@@ -191,24 +191,22 @@ extension ConvProblem {
 /// conv whose input turns out too small for Winograd never holds the 16/9-size copy). Runs may
 /// be concurrent: the first makes it under the lock, the others wait for it.
 final class WinogradWeights: @unchecked Sendable {
-    /// The transformed weights once made (a `Mutex` is stored inline; an `NSLock` costs two heap
-    /// allocations per conv at every session creation).
-    /// Held as an address: a pointer is not `Sendable`, which a `Mutex`'s value must be to leave it.
-    private let address = Mutex<UInt?>(nil)
+    /// Stored inline, and the same generic type as every other lock here (see ShapeMemo).
+    private let lock = Mutex<Void>(())
+    private var storage: UnsafeMutablePointer<Float>?
 
     /// The transformed weights (`count` floats), made by `make` if this is the first use.
     func weights(count: Int, _ make: (UnsafeMutablePointer<Float>) -> Void) -> UnsafePointer<Float> {
-        let made = address.withLock { address -> UInt in
-            if let address { return address }
-            let weights = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            make(weights)
-            address = UInt(bitPattern: weights)
-            return UInt(bitPattern: weights)
+        // Returned as an address: a pointer is not `Sendable`, which what leaves the lock must be.
+        let address = lock.withLock { _ -> UInt in
+            if let storage { return UInt(bitPattern: storage) }
+            let made = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            make(made)
+            storage = made
+            return UInt(bitPattern: made)
         }
-        return UnsafePointer(bitPattern: made)!
+        return UnsafePointer(bitPattern: address)!
     }
 
-    deinit {
-        if let made = address.withLock({ $0 }) { UnsafeMutablePointer<Float>(bitPattern: made)!.deallocate() }
-    }
+    deinit { storage?.deallocate() }
 }
