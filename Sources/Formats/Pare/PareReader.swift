@@ -551,24 +551,8 @@ struct PareDecoder {
         // copied into the result (a retain of each field) and then destroyed.
         let name = try text(&reader)
         reader.item = .namedNode(index: index, name: name, opType: opType)
-        let inputCount = try reader.itemCount("input count")
-        var inputs: [String] = []
-        inputs.reserveCapacity(inputCount)
-        keys.nodeInputs.appendNode()
-        for _ in 0..<inputCount {
-            let value = try stringIndex(&reader)
-            inputs.append(texts[value])
-            keys.nodeInputs.appendToLastNode(nodeValueKey(value))
-        }
-        let outputCount = try reader.itemCount("output count")
-        var outputs: [String] = []
-        outputs.reserveCapacity(outputCount)
-        keys.nodeOutputs.appendNode()
-        for _ in 0..<outputCount {
-            let value = try stringIndex(&reader)
-            outputs.append(texts[value])
-            keys.nodeOutputs.appendToLastNode(nodeValueKey(value))
-        }
+        let inputs = try nodeValues(&reader, "input count", keys: &keys.nodeInputs)
+        let outputs = try nodeValues(&reader, "output count", keys: &keys.nodeOutputs)
         let attributes: [Attribute]
         if let repeated = recentAttributes.repeated(in: &reader) {
             attributes = repeated
@@ -576,6 +560,21 @@ struct PareDecoder {
             attributes = try attributeList(&reader, depth: depth, recentAttributes: &recentAttributes)
         }
         return Node(name: name, opType: opType, domain: domain, inputs: inputs, outputs: outputs, attributes: attributes)
+    }
+
+    /// A node's input or output names (a count, then string indices), their keys added to `keys`
+    /// as the node's list.
+    private func nodeValues(_ reader: inout PareByteSource, _ what: String, keys: inout NodeValueIDs) throws(FormatError) -> [String] {
+        let count = try reader.itemCount(what)
+        var names: [String] = []
+        names.reserveCapacity(count)
+        keys.appendNode()
+        for _ in 0..<count {
+            let value = try stringIndex(&reader)
+            names.append(texts[value])
+            keys.appendToLastNode(nodeValueKey(value))
+        }
+        return names
     }
 
     /// A node's attribute list, remembered in `recentAttributes` for the nodes after it.
