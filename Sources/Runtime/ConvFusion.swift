@@ -86,8 +86,9 @@ enum ConvFusion {
     /// Fuses the nodes after `graph`'s convs into them, and keeps `numbering` (of `graph`) in
     /// step: a rewritten conv's ids are its new inputs and output, and folded weights get ids.
     static func fuse(_ graph: Graph, numbering: inout ValueNumbering, opsetVersion: Int64) -> Outcome {
-        // Nodes are read through a buffer pointer: handing `graph.nodes[i]` to a function copied
-        // the node (a retain of each field), a tenth of a small model's load.
+        // Nodes are read through a buffer pointer and handed to helpers by address: handing
+        // `graph.nodes[i]`, or a buffer's element, to a function copied the node (a retain of
+        // each field), a tenth of a small model's load.
         graph.nodes.withUnsafeBufferPointer { nodes in fuse(graph, nodes: nodes, numbering: &numbering, opsetVersion: opsetVersion) }
     }
 
@@ -168,7 +169,7 @@ enum ConvFusion {
             var summand: (name: String, id: Int)?
 
             if weightShape != nil, let n = soleReader(of: current),
-               let folded = batchNormalization(nodes[n], inputs: numbering.nodeInputs[n], reading: current,
+               let folded = batchNormalization(nodes.baseAddress! + n, inputs: numbering.nodeInputs[n], reading: current,
                                                channels: outputChannels, floats: floats),
                let weights = floats(w) {
                 weight = weights
@@ -182,9 +183,9 @@ enum ConvFusion {
                 fused.foldsBatchNormalization = true
                 (current, producer) = (numbering.nodeOutputs[n][0], n)
             }
-            if let a = soleReader(of: current), isResidualCandidate(nodes[a], inputs: numbering.nodeInputs[a], reading: current),
+            if let a = soleReader(of: current), isResidualCandidate(nodes.baseAddress! + a, inputs: numbering.nodeInputs[a], reading: current),
                let types = types(),
-               let other = residual(nodes[a], input: nodes[producer].outputs[0], types: types),
+               let other = residual(nodes.baseAddress! + a, input: nodes[producer].outputs[0], types: types),
                case let addInputs = numbering.nodeInputs[a], case let otherID = addInputs[0] == current ? addInputs[1] : addInputs[0],
                otherID >= 0, !constants.contains(otherID) {
                 remove(a)
@@ -193,7 +194,7 @@ enum ConvFusion {
                 (current, producer) = (numbering.nodeOutputs[a][0], a)
             }
             if let r = soleReader(of: current),
-               let activation = activation(nodes[r], inputs: numbering.nodeInputs[r], outputs: numbering.nodeOutputs[r],
+               let activation = activation(nodes.baseAddress! + r, inputs: numbering.nodeInputs[r], outputs: numbering.nodeOutputs[r],
                                            reading: current, opsetVersion: opsetVersion, floats: floats) {
                 remove(r)
                 fused.activationOp = nodes[r].opType
@@ -246,31 +247,31 @@ enum ConvFusion {
     /// Per-channel scale and shift of an inference-mode BatchNormalization reading value `input`
     /// (`inputs`: the node's input ids), with constant float32 parameters for `channels` channels.
     private static func batchNormalization(
-        _ node: Node, inputs: NodeValueIDs.IDs, reading input: Int, channels: Int, floats: (Int) -> [Float]?
+        _ node: UnsafePointer<Node>, inputs: NodeValueIDs.IDs, reading input: Int, channels: Int, floats: (Int) -> [Float]?
     ) -> (scale: [Double], shift: [Double])? {
-        guard node.opType == "BatchNormalization", node.isDefaultDomain, inputs.count >= 5, inputs[0] == input,
-              node.outputs.dropFirst().allSatisfy(\.isEmpty), node.int("training_mode", default: 0) == 0,
-              node.int("spatial", default: 1) == 1,
+        guard node.pointee.opType == "BatchNormalization", node.pointee.isDefaultDomain, inputs.count >= 5, inputs[0] == input,
+              node.pointee.outputs.dropFirst().allSatisfy(\.isEmpty), node.pointee.int("training_mode", default: 0) == 0,
+              node.pointee.int("spatial", default: 1) == 1,
               let gamma = floats(inputs[1]), let beta = floats(inputs[2]),
               let mean = floats(inputs[3]), let variance = floats(inputs[4]),
               [gamma, beta, mean, variance].allSatisfy({ $0.count == channels }) else { return nil }
-        let epsilon = Double(node.float("epsilon") ?? 1e-5)
+        let epsilon = Double(node.pointee.float("epsilon") ?? 1e-5)
         let scale = (0..<channels).map { Double(gamma[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
         let shift = (0..<channels).map { Double(beta[$0]) - Double(mean[$0]) * scale[$0] }
         return (scale, shift)
     }
 
     /// True for a two-input Add reading value `input`: the nodes worth inferring shapes for.
-    private static func isResidualCandidate(_ node: Node, inputs: NodeValueIDs.IDs, reading input: Int) -> Bool {
-        node.opType == "Add" && node.isDefaultDomain && inputs.count == 2 && node.outputs.count == 1 && inputs.contains(input)
+    private static func isResidualCandidate(_ node: UnsafePointer<Node>, inputs: NodeValueIDs.IDs, reading input: Int) -> Bool {
+        node.pointee.opType == "Add" && node.pointee.isDefaultDomain && inputs.count == 2 && node.pointee.outputs.count == 1 && inputs.contains(input)
     }
 
     /// The other operand of an Add reading `input`, when it has exactly the type of `input`
     /// (equal dims, or the same symbols), so the sum has the conv output's shape.
-    private static func residual(_ node: Node, input: String, types: InferredTypes) -> String? {
-        guard node.opType == "Add", node.isDefaultDomain, node.inputs.count == 2, node.outputs.count == 1 else { return nil }
-        let other = node.inputs[0] == input ? node.inputs[1] : node.inputs[0]
-        guard node.inputs.contains(input), other != input, !other.isEmpty,
+    private static func residual(_ node: UnsafePointer<Node>, input: String, types: InferredTypes) -> String? {
+        guard node.pointee.opType == "Add", node.pointee.isDefaultDomain, node.pointee.inputs.count == 2, node.pointee.outputs.count == 1 else { return nil }
+        let other = node.pointee.inputs[0] == input ? node.pointee.inputs[1] : node.pointee.inputs[0]
+        guard node.pointee.inputs.contains(input), other != input, !other.isEmpty,
               let mine = types.type(of: input), let theirs = types.type(of: other),
               mine.elementType == .float32, theirs.elementType == .float32,
               let dims = mine.dims, dims == theirs.dims,
@@ -281,18 +282,18 @@ enum ConvFusion {
     /// The activation a node applies to value `input` (`inputs`, `outputs`: the node's value
     /// ids), when the conv epilogue can apply it.
     private static func activation(
-        _ node: Node, inputs: NodeValueIDs.IDs, outputs: NodeValueIDs.IDs, reading input: Int, opsetVersion: Int64, floats: (Int) -> [Float]?
+        _ node: UnsafePointer<Node>, inputs: NodeValueIDs.IDs, outputs: NodeValueIDs.IDs, reading input: Int, opsetVersion: Int64, floats: (Int) -> [Float]?
     ) -> ConvEpilogue.Activation? {
-        guard node.isDefaultDomain, inputs.first == input, outputs.count == 1, outputs[0] >= 0 else { return nil }
-        switch node.opType {
+        guard node.pointee.isDefaultDomain, inputs.first == input, outputs.count == 1, outputs[0] >= 0 else { return nil }
+        switch node.pointee.opType {
         case "Relu": return inputs.count == 1 ? .relu : nil
-        case "LeakyRelu": return .leakyRelu(alpha: node.float("alpha") ?? 0.01)
-        case "HardSigmoid": return .hardSigmoid(alpha: node.float("alpha") ?? 0.2, beta: node.float("beta") ?? 0.5)
+        case "LeakyRelu": return .leakyRelu(alpha: node.pointee.float("alpha") ?? 0.01)
+        case "HardSigmoid": return .hardSigmoid(alpha: node.pointee.float("alpha") ?? 0.2, beta: node.pointee.float("beta") ?? 0.5)
         case "HardSwish": return .hardSwish
         case "Sigmoid": return .sigmoid
         case "Tanh": return .tanh
         case "Clip":
-            var bounds: [Float?] = [node.float("min"), node.float("max")]
+            var bounds: [Float?] = [node.pointee.float("min"), node.pointee.float("max")]
             if opsetVersion >= 11 {
                 bounds = []
                 for i in 1...2 {

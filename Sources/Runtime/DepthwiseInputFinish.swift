@@ -26,7 +26,7 @@ extension ConvFusion {
             if bias >= 0 && constants.elementType(bias) != .float32 { continue }
             guard let output = numbering.nodeOutputs[producer].first, let reader = soleReader(output),
                   outcome.fused[reader]?.epilogue.inputFinish == nil, nodes[reader].opType == "Conv",
-                  outcome.withNode(reader, of: nodes, { isDepthwise($0, inputs: numbering.nodeInputs[reader], reading: output, constants: constants) })
+                  outcome.withNodePointer(reader, of: nodes, { isDepthwise($0, inputs: numbering.nodeInputs[reader], reading: output, constants: constants) })
             else { continue }
             var biasInput: Int?
             if bias >= 0 {
@@ -55,10 +55,10 @@ extension ConvFusion {
 
     /// True for a 2-D depthwise Conv reading value `input` (`inputs`: the node's input ids) with
     /// one output channel per input channel.
-    private static func isDepthwise(_ node: Node, inputs: NodeValueIDs.IDs, reading input: Int, constants: ConstantTable) -> Bool {
-        guard node.opType == "Conv", node.isDefaultDomain, inputs.count >= 2, inputs[0] == input, node.outputs.count == 1,
+    private static func isDepthwise(_ node: UnsafePointer<Node>, inputs: NodeValueIDs.IDs, reading input: Int, constants: ConstantTable) -> Bool {
+        guard node.pointee.opType == "Conv", node.pointee.isDefaultDomain, inputs.count >= 2, inputs[0] == input, node.pointee.outputs.count == 1,
               constants.elementType(inputs[1]) == .float32, let shape = constants.shape(inputs[1]),
               shape.count == 4, shape[1] == 1, shape[0] > 1 else { return false }
-        return node.int("group", default: 1) == Int64(shape[0])
+        return node.pointee.int("group", default: 1) == Int64(shape[0])
     }
 }

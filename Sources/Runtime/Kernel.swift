@@ -67,6 +67,16 @@ public struct KernelBuildContext {
     /// Constant input `i`, when present.
     public func constant(_ i: Int) -> NDArray? { i < constantInputs.count ? constantInputs[i] : nil }
 
+    /// The node's integer attribute `name`, read in place (a method called on `node` copies the
+    /// node first, since it lies in memory the call could change).
+    public func int(_ name: String) -> Int64? {
+        guard case .int(let value) = lentNode.pointee.attributes.first(where: { $0.name == name })?.value else { return nil }
+        return value
+    }
+
+    /// The node's integer attribute `name`, or `fallback` when it has none.
+    public func int(_ name: String, default fallback: Int64) -> Int64 { int(name) ?? fallback }
+
     /// An error about this node's attributes or inputs.
     public func invalid(_ message: String) -> RuntimeError { .nodeFailed(node: node.displayName, message) }
 }

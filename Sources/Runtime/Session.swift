@@ -115,7 +115,7 @@ public final class Session: @unchecked Sendable {
             for i in order {
                 // The kernel's context lends it the node in place (see KernelBuildContext).
                 try fusion.withNodePointer(i, of: nodes) { node in
-                    let factory = fusion.fused[i] == nil ? KernelRegistry.factory(for: node.pointee) : nil
+                    let factory = fusion.fused[i] == nil ? KernelRegistry.factory(for: node) : nil
                     if fusion.fused[i] == nil && factory == nil { missing.append(i) }
                     guard missing.isEmpty else { return }
                     constantInputs.removeAll(keepingCapacity: true)

@@ -32,7 +32,17 @@ public enum KernelRegistry {
 
     /// The factory for `node`, or nil when the runtime cannot execute it.
     public static func factory(for node: Node) -> KernelFactory? {
-        guard node.isDefaultDomain, let position = positions[node.opType] else { return nil }
+        factory(opType: node.opType, isDefaultDomain: node.isDefaultDomain)
+    }
+
+    /// The factory for the node at `node` (read in place: handing a node from memory to a
+    /// function copies it).
+    static func factory(for node: UnsafePointer<Node>) -> KernelFactory? {
+        factory(opType: node.pointee.opType, isDefaultDomain: node.pointee.isDefaultDomain)
+    }
+
+    private static func factory(opType: String, isDefaultDomain: Bool) -> KernelFactory? {
+        guard isDefaultDomain, let position = positions[opType] else { return nil }
         return table(position / stride)[position % stride].value
     }
 

@@ -46,7 +46,7 @@ final class ConvKernel: Kernel {
     }
 
     private static func build(_ context: KernelBuildContext, epilogue: ConvEpilogue?) throws -> ConvKernel {
-        let group = Int(clamping: context.node.int("group", default: 1))
+        let group = Int(clamping: context.int("group", default: 1))
         guard group >= 1 else { throw context.invalid("group must be ≥ 1, got \(group)") }
         let weight = context.constant(1).map(HalfBridge.widenedIfHalf)
         let winograd = weight.flatMap { w in

@@ -15,7 +15,7 @@ struct ConvTransposeKernel: Kernel {
     let shapes = ShapeMemo<(shape: [Int], geometry: WindowGeometry)>()
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
-        let group = Int(clamping: context.node.int("group", default: 1))
+        let group = Int(clamping: context.int("group", default: 1))
         guard group >= 1 else { throw context.invalid("group must be ≥ 1, got \(group)") }
         return ConvTransposeKernel(opsetVersion: context.opsetVersion, group: group,
                                    weight: context.constant(1).map(HalfBridge.widenedIfHalf), bias: context.constant(2).map(HalfBridge.widenedIfHalf))

@@ -9,7 +9,7 @@ struct MaxPoolKernel: Kernel {
     let shapes = ShapeMemo<(shape: [Int], windows: PoolWindows)>()
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
-        let order = context.node.int("storage_order", default: 0)
+        let order = context.int("storage_order", default: 0)
         guard order == 0 || order == 1 else { throw context.invalid("storage_order must be 0 or 1, got \(order)") }
         return MaxPoolKernel(opsetVersion: context.opsetVersion)
     }

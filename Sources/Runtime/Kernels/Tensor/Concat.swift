@@ -6,7 +6,7 @@ struct ConcatKernel: Kernel {
     let axis: Int64
 
     static func make(_ context: KernelBuildContext) throws -> any Kernel {
-        guard let axis = context.node.int("axis") ?? (context.opsetVersion < 4 ? 1 : nil) else {
+        guard let axis = context.int("axis") ?? (context.opsetVersion < 4 ? 1 : nil) else {
             throw context.invalid("Concat needs an axis attribute")
         }
         return ConcatKernel(axis: axis)
