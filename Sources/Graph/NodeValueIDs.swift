@@ -59,12 +59,11 @@ public struct NodeValueIDs: Sendable, RandomAccessCollection, Equatable, Express
 
     /// Adds `id` at the end of node `node`'s list.
     @inlinable public mutating func append(_ id: Int, toNode node: Int) {
-        let list = self[node]
         if spans[2 * node + 1] == ids.count {
             ids.append(id)
             spans[2 * node + 1] += 1
         } else {
-            replace(node, with: Array(list) + [id])
+            replace(node, with: Array(self[node]) + [id])
         }
     }
 
@@ -76,10 +75,7 @@ public struct NodeValueIDs: Sendable, RandomAccessCollection, Equatable, Express
     /// True when `other` holds these very arrays (a copy not changed since): a check that costs
     /// nothing, for `ValueNumbering.numbers(_:)`.
     func sharesStorage(with other: NodeValueIDs) -> Bool {
-        func same(_ a: [Int], _ b: [Int]) -> Bool {
-            a.count == b.count && (a.isEmpty || a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { x.baseAddress == $0.baseAddress } })
-        }
-        return same(ids, other.ids) && same(spans, other.spans)
+        ValueNumbering.same(ids, other.ids) && ValueNumbering.same(spans, other.spans)
     }
 
     @inlinable public var startIndex: Int { 0 }

@@ -35,12 +35,10 @@ extension Graph {
             }
             definedBy[id] = definer
         }
-        // In place: a copy of each tensor or node would retain all its fields.
-        try initializers.withUnsafeBufferPointer { (initializers) throws(GraphError) in
-            for k in initializers.indices {
-                try initializers[k].validate()
-                if !initializers[k].name.isEmpty { try define(numbering.initializerIDs[k], initializers[k].name, by: byInitializer) }
-            }
+        // By index: a copy of each tensor or node would retain all its fields.
+        for k in initializers.indices {
+            try initializers[k].validate()
+            if !initializers[k].name.isEmpty { try define(numbering.initializerIDs[k], initializers[k].name, by: byInitializer) }
         }
         for (k, sparse) in sparseInitializers.enumerated() where !sparse.name.isEmpty {
             try define(numbering.sparseInitializerIDs[k], sparse.name, by: bySparseInitializer)

@@ -155,7 +155,7 @@ public struct ValueNumbering: Sendable {
     }
 
     /// True when `a` and `b` are one array buffer (or both empty).
-    private static func same<T>(_ a: [T], _ b: [T]) -> Bool {
+    static func same<T>(_ a: [T], _ b: [T]) -> Bool {
         a.count == b.count && (a.isEmpty || a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { x.baseAddress == $0.baseAddress } })
     }
 

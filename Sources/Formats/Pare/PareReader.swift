@@ -192,8 +192,9 @@ struct PareDecoder {
         var (model, keys, signature) = try decodeGraph(ranges[slot(.graph)]!)
         // The metadata's signatures are the graph's inputs and outputs, byte for byte when no
         // graph input is an initializer (then the runtime inputs are all the inputs).
-        let inputsAreRuntimeInputs = keys.inputs.count * keys.initializers.count <= 4096
-            && !keys.inputs.contains { keys.initializers.contains($0) } && keys.sparseInitializers.isEmpty
+        var isInitializer = [Bool](repeating: false, count: texts.count)
+        for key in keys.initializers { isInitializer[key] = true }
+        let inputsAreRuntimeInputs = keys.sparseInitializers.isEmpty && !keys.inputs.contains { isInitializer[$0] }
         try decodeMetadata(ranges[slot(.metadata)]!, into: &model, graphSignature: inputsAreRuntimeInputs ? signature : nil)
         let numbering: ValueNumbering
         do {
