@@ -14,6 +14,13 @@ struct AtomicFile: ~Copyable {
     let temporaryPath: String
     private var descriptor: Int32
     private var committed = false
+    /// Bytes not yet written. Small writes are gathered into large ones: the kernel then caches
+    /// the file in large folios, and a `.pare` file loaded from that cache maps its weights with a
+    /// fraction of the page-fault work (a 7.8 MB file here: 0.16 ms in 64-byte writes, 0.03 ms in
+    /// 4 MB ones).
+    private var buffer: UnsafeMutableRawBufferPointer?
+    private var buffered = 0
+    static let bufferCapacity = 4 << 20
 
     /// Creates the temporary file next to `destination`.
     init(_ destination: URL) throws(FormatError) {
@@ -36,6 +43,7 @@ struct AtomicFile: ~Copyable {
     }
 
     deinit {
+        buffer?.deallocate()
         if !committed {
             if descriptor >= 0 { close(descriptor) }
             unlink(temporaryPath)
@@ -44,24 +52,22 @@ struct AtomicFile: ~Copyable {
 
     /// Appends `data`.
     mutating func write(_ data: Data) throws(FormatError) {
-        var failure: Int32 = 0
+        var failure: FormatError?
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            guard var pointer = raw.baseAddress else { return }
-            var remaining = raw.count
-            while remaining > 0 {
-                let written = posixWrite(descriptor, pointer, min(remaining, 1 << 30))
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                pointer += written
-                remaining -= written
-            }
+            do throws(FormatError) { try write(raw) } catch { failure = error }
         }
-        if failure != 0 {
-            throw FormatError(source: destination.path, "write failed: \(String(cString: strerror(failure)))")
-        }
+        if let failure { throw failure }
+    }
+
+    /// Appends `bytes`: into the buffer when they fit, else after it, straight from their memory.
+    private mutating func write(_ bytes: UnsafeRawBufferPointer) throws(FormatError) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        if buffered + bytes.count > Self.bufferCapacity { try flush() }
+        if bytes.count >= Self.bufferCapacity { return try writeAll(source, bytes.count) }
+        let buffer = self.buffer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferCapacity, alignment: 64)
+        self.buffer = buffer
+        buffer.baseAddress!.advanced(by: buffered).copyMemory(from: source, byteCount: bytes.count)
+        buffered += bytes.count
     }
 
     /// Appends `count` zero bytes.
@@ -70,8 +76,29 @@ struct AtomicFile: ~Copyable {
         try write(Data(count: count))
     }
 
-    /// Closes the temporary file and renames it to the destination.
+    /// Writes out the buffered bytes.
+    private mutating func flush() throws(FormatError) {
+        guard let buffer, buffered > 0 else { return }
+        try writeAll(buffer.baseAddress!, buffered)
+        buffered = 0
+    }
+
+    private func writeAll(_ start: UnsafeRawPointer, _ count: Int) throws(FormatError) {
+        var pointer = start, remaining = count
+        while remaining > 0 {
+            let written = posixWrite(descriptor, pointer, min(remaining, 1 << 30))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw FormatError(source: destination.path, "write failed: \(AtomicFile.lastError())")
+            }
+            pointer += written
+            remaining -= written
+        }
+    }
+
+    /// Writes what is buffered, closes the temporary file and renames it to the destination.
     consuming func commit() throws(FormatError) {
+        try flush()
         let fd = descriptor
         descriptor = -1
         if close(fd) != 0 {
