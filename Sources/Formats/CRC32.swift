@@ -13,6 +13,44 @@ enum CRC32 {
         return pare_crc32(crc, base, bytes.count)
     }
 
+    /// The checksum of bytes A followed by bytes B, from A's checksum, B's checksum and B's length
+    /// (A's checksum carried over B's length, then added: the initial and final inversions cancel).
+    static func combine(_ first: UInt32, _ second: UInt32, secondCount: Int) -> UInt32 {
+        multiply(first, powerOfX(8 * secondCount)) ^ second
+    }
+
+    /// The checksum of A followed by B when B's length is `combinedPieceCount`, with the power of x
+    /// computed once.
+    static func combine(_ first: UInt32, piece second: UInt32) -> UInt32 {
+        multiply(first, pieceShift) ^ second
+    }
+
+    /// The length for which `combine(_:piece:)` has its multiplier ready: 128 KiB.
+    static let combinedPieceCount = 1 << 17
+    private static let pieceShift = powerOfX(8 * combinedPieceCount)
+
+    /// a·b mod P for polynomials in reflected form (bit 31 holds the coefficient of x^0).
+    static func multiply(_ a: UInt32, _ b: UInt32) -> UInt32 {
+        var product: UInt32 = 0, a = a, b = b
+        while a != 0 {
+            if a & 0x8000_0000 != 0 { product ^= b }
+            a <<= 1
+            b = b & 1 != 0 ? (b >> 1) ^ 0xEDB8_8320 : b >> 1
+        }
+        return product
+    }
+
+    /// x^n mod P in reflected form, by squaring.
+    static func powerOfX(_ n: Int) -> UInt32 {
+        var result: UInt32 = 0x8000_0000, square: UInt32 = 0x4000_0000, n = n
+        while n > 0 {
+            if n & 1 != 0 { result = multiply(result, square) }
+            square = multiply(square, square)
+            n >>= 1
+        }
+        return result
+    }
+
     /// The checksum of the bytes of `data`, continuing from `crc`.
     static func checksum<D: DataProtocol>(_ data: D, continuing crc: UInt32 = 0) -> UInt32 {
         var crc = crc

@@ -19,6 +19,17 @@ enum ModelInput {
         if let file = try PareFormat.readIfPare(atPath: path, options: options) { return (file.model, file) }
         return (try ONNXFormat.read(contentsOf: URL(fileURLWithPath: path)), nil)
     }
+
+    /// What `prepare` makes of the model (a session), and for a `.pare` file what its header and
+    /// tables say. For a `.pare` file, `prepare` runs while its weights' checksums are still being
+    /// checked on other threads; the result is returned only once they have all passed.
+    static func loadFile<Prepared>(_ path: String, options: PareReadOptions = .init(),
+                                   preparing prepare: (Model, PareFile?) throws -> Prepared) throws -> (prepared: Prepared, pare: PareFile?) {
+        if let (file, prepared) = try PareFormat.readIfPare(atPath: path, options: options, preparing: { try prepare($0.model, $0) }) {
+            return (prepared, file)
+        }
+        return (try prepare(try ONNXFormat.read(contentsOf: URL(fileURLWithPath: path)), nil), nil)
+    }
 }
 
 /// `--input-shape name=1x3x320x480` (repeatable), or `1x3x320x480` for a model with one input.

@@ -159,8 +159,9 @@ struct RunCommand: ParsableCommand {
         // microsecond or two, which is not the model's load.
         let (path, readOptions, sessionOptions) = (model, PareReadOptions(verifiesTensorData: !deferChecksums), threading.sessionOptions)
         let start = DispatchTime.now().uptimeNanoseconds
-        let (loaded, pare) = try ModelInput.loadFile(path, options: readOptions)
-        let session = try Session(model: loaded, numbering: pare?.numbering, options: sessionOptions)
+        let (session, pare) = try ModelInput.loadFile(path, options: readOptions) { model, pare in
+            try Session(model: model, numbering: pare?.numbering, options: sessionOptions)
+        }
         return (session, pare, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
     }
 

@@ -94,20 +94,6 @@ struct PareRobustnessTests {
 
     /// `file` with the byte at `offset` of section `kind` replaced, and the section's and the
     /// header's checksums re-issued: damage only the structural checks can catch.
-    private func patched(_ file: Data, section kind: String, offset: Int, to byte: UInt8) throws -> [UInt8] {
-        var d = [UInt8](file)
-        let entries = PareFixtures.sections(file)
-        let index = try #require(entries.firstIndex { PareLayout.Section.tag($0.kind) == kind })
-        let entry = entries[index]
-        d[entry.offset + offset] = byte
-        func store(_ value: UInt32, at position: Int) { for k in 0..<4 { d[position + k] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(k))) } }
-        store(d[entry.offset..<(entry.offset + entry.length)].withUnsafeBytes { CRC32.checksum($0) }, at: 32 + 32 * index + 24)
-        let tableEnd = 32 + 32 * entries.count
-        let crc = d[0..<28].withUnsafeBytes { CRC32.checksum($0) }
-        store(d[32..<tableEnd].withUnsafeBytes { CRC32.checksum($0, continuing: crc) }, at: 28)
-        return d
-    }
-
     @Test("a structural error names the node or tensor it was read in")
     func errorsNameTheirEntry() throws {
         let weight = Tensor(name: "w", shape: [2], floats: [1, 2])
@@ -123,10 +109,10 @@ struct PareRobustnessTests {
         }
         // The graph record ends with the one node's attribute count (0); 1 asks for bytes past the end.
         let grph = try #require(PareFixtures.sections(file).first { PareLayout.Section.tag($0.kind) == "GRPH" })
-        let node = message(try patched(file, section: "GRPH", offset: grph.length - 1, to: 1))
+        let node = message(try PareFixtures.patched(file, section: "GRPH", offset: grph.length - 1, to: 1))
         #expect(node.hasPrefix("section GRPH, node 0 (act (Relu)): attribute count 1"), "\(node)")
         // The tensor record: count, name, type, rank, the one dimension, then the encoding.
-        let tensor = message(try patched(file, section: "TENS", offset: 5, to: 7))
+        let tensor = message(try PareFixtures.patched(file, section: "TENS", offset: 5, to: 7))
         #expect(tensor == "section TENS, tensor 'w': unknown encoding 7", "\(tensor)")
     }
 
@@ -141,7 +127,7 @@ struct PareRobustnessTests {
         let strs = try #require(PareFixtures.sections(file).first { PareLayout.Section.tag($0.kind) == "STRS" })
         let bytes = [UInt8](file[strs.offset..<(strs.offset + strs.length)])
         let at = try #require((0..<(bytes.count - 2)).first { bytes[$0...].starts(with: [2] + Array("h1".utf8)) })
-        let damaged = try patched(file, section: "STRS", offset: at + 2, to: UInt8(ascii: "0"))
+        let damaged = try PareFixtures.patched(file, section: "STRS", offset: at + 2, to: UInt8(ascii: "0"))
         let error = #expect(throws: FormatError.self) { try PareFormat.decode(Data(damaged), source: "damaged.pare") }
         #expect(error?.message == "value 'h0' is defined twice: by node first (Relu) and by node second (Relu)", "\(String(describing: error))")
     }
@@ -156,7 +142,7 @@ struct PareRobustnessTests {
         // The last byte of META is the output's one dimension, stored as 2 + 2.
         let meta = try #require(PareFixtures.sections(file).first { PareLayout.Section.tag($0.kind) == "META" })
         #expect(file[meta.offset + meta.length - 1] == 4)
-        let damaged = try patched(file, section: "META", offset: meta.length - 1, to: 5)
+        let damaged = try PareFixtures.patched(file, section: "META", offset: meta.length - 1, to: 5)
         let error = #expect(throws: FormatError.self) { try PareFormat.decode(Data(damaged), source: "damaged.pare") }
         #expect(error?.message == "section META: the input/output signatures differ from the graph's inputs and outputs", "\(String(describing: error))")
 
@@ -183,8 +169,8 @@ struct PareRobustnessTests {
         let at = try #require((0..<(bytes.count - 1)).first { bytes[$0] == 128 && bytes[$0 + 1] == 1 && bytes[$0 + 2] == 64 })
         for (offset, overlapped) in [(64, 1), (0, 0)] {
             // The offset rewritten in two varint bytes, as 128 took: offset | 0x80, then 0.
-            let first = try patched(file, section: "TENS", offset: at, to: UInt8(offset) | 0x80)
-            let damaged = try patched(Data(first), section: "TENS", offset: at + 1, to: 0)
+            let first = try PareFixtures.patched(file, section: "TENS", offset: at, to: UInt8(offset) | 0x80)
+            let damaged = try PareFixtures.patched(Data(first), section: "TENS", offset: at + 1, to: 0)
             let error = #expect(throws: FormatError.self) { try PareFormat.decode(Data(damaged), source: "damaged.pare") }
             let blob = data.offset + offset, earlier = data.offset + 64 * overlapped
             #expect(error?.message.hasPrefix("section TENS, tensor 'w3': blob \(blob)..<\(blob + 64) overlaps blob \(earlier)..<\(earlier + 64)") == true,

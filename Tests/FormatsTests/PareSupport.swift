@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Graph
 @testable import Formats
 
@@ -59,6 +60,22 @@ enum PareFixtures {
             return Entry(kind: read32(d, at), flags: read32(d, at + 4), offset: Int(read64(d, at + 8)),
                          length: Int(read64(d, at + 16)), crc: read32(d, at + 24))
         }
+    }
+
+    /// `file` with one byte of a section changed, and that section's CRC and the header's fixed to
+    /// match: damage only the decoder can find.
+    static func patched(_ file: Data, section kind: String, offset: Int, to byte: UInt8) throws -> [UInt8] {
+        var d = [UInt8](file)
+        let entries = sections(file)
+        let index = try #require(entries.firstIndex { PareLayout.Section.tag($0.kind) == kind })
+        let entry = entries[index]
+        d[entry.offset + offset] = byte
+        func store(_ value: UInt32, at position: Int) { for k in 0..<4 { d[position + k] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(k))) } }
+        store(d[entry.offset..<(entry.offset + entry.length)].withUnsafeBytes { CRC32.checksum($0) }, at: 32 + 32 * index + 24)
+        let tableEnd = 32 + 32 * entries.count
+        let crc = d[0..<28].withUnsafeBytes { CRC32.checksum($0) }
+        store(d[32..<tableEnd].withUnsafeBytes { CRC32.checksum($0, continuing: crc) }, at: 28)
+        return d
     }
 
     /// `file` re-issued with another version and extra sections appended after its data (each

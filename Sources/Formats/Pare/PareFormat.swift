@@ -48,7 +48,36 @@ public enum PareFormat {
         return hasMagic(data) ? try decode(mapped: data, path: path, options: options) : nil
     }
 
+    /// Reads the file at `path` as `readIfPare(atPath:options:)` does, but calls `prepare` with it
+    /// (to build a session, say) while the CRCs of its uncompressed blobs are still being checked
+    /// on worker threads, and returns the file and what `prepare` made once every check has passed.
+    /// `prepare` may read weights that are not checked yet; if a check fails, what it made is
+    /// dropped and the checksum error thrown, even when `prepare` threw. With
+    /// `verifiesTensorData: false` nothing is being checked and this is `readIfPare` then `prepare`.
+    public static func readIfPare<Prepared>(atPath path: String, options: PareReadOptions = .init(),
+                                            preparing prepare: (PareFile) throws -> Prepared) throws -> (file: PareFile, prepared: Prepared)? {
+        let data = try ONNXStreaming.mapModelFile(path)
+        guard hasMagic(data) else { return nil }
+        var file = try decodeLeavingChecks(mapped: data, path: path, options: options)
+        let prepared: Prepared
+        do {
+            prepared = try prepare(file)
+        } catch {
+            try file.completeChecks()
+            throw error
+        }
+        try file.completeChecks()
+        return (file, prepared)
+    }
+
     private static func decode(mapped data: Data, path: String, options: PareReadOptions) throws(FormatError) -> PareFile {
+        var file = try decodeLeavingChecks(mapped: data, path: path, options: options)
+        try file.completeChecks()
+        return file
+    }
+
+    /// The file decoded, with the checks of its uncompressed blobs possibly still running.
+    private static func decodeLeavingChecks(mapped data: Data, path: String, options: PareReadOptions) throws(FormatError) -> PareFile {
         let result = data.withUnsafeBytes { bytes in
             // Tensors are slices of the mapping's Data: each shares (and keeps alive) the mapping
             // without an allocation of its own. Their indices start at their file offset.
@@ -69,7 +98,9 @@ public enum PareFormat {
             }
             return Result { () throws(FormatError) in try decoder.decode() }
         }
-        return try result.get()
+        var file = try result.get()
+        try file.completeChecks()
+        return file
     }
 
     /// The file `model` encodes to. The same model and options always give the same bytes.

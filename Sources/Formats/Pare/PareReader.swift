@@ -49,6 +49,9 @@ public struct PareFile: Sendable {
     public var tensors: [PareTensorEntry]
     /// Checks of uncompressed blobs deferred by `verifiesTensorData: false`.
     let deferredChecks: [DeferredCheck]
+    /// Checks of uncompressed blobs that loading started on worker threads and that must pass
+    /// before the file is handed out (`completeChecks()`).
+    var checksInFlight: BlobVerifier?
     /// The gaps between blobs inside DATA, whose zero check is deferred with the blobs'.
     let deferredGaps: [DeferredGap]
     let source: String
@@ -70,14 +73,23 @@ public struct PareFile: Sendable {
     /// Checks the CRC-32 of every blob whose check loading deferred, and that the gaps between
     /// those blobs are zero.
     public func verifyTensorData() throws(FormatError) {
-        if let bad = PareDecoder.firstMismatch(deferredChecks) {
-            throw FormatError(source: source, "tensor '\(bad)': data checksum mismatch (the file is corrupt)")
-        }
+        let verifier = BlobVerifier(deferredChecks)
+        verifier.startHelpers()
+        if let bad = verifier.firstMismatch() { throw FormatError(source: source, PareDecoder.blobMismatch(bad)) }
         for gap in deferredGaps {
             if let bad = gap.bytes.firstIndex(where: { $0 != 0 }) {
                 throw FormatError(source: source, PareDecoder.nonzeroPadding(at: gap.offset + (bad - gap.bytes.startIndex), is: gap.bytes[bad]))
             }
         }
+    }
+}
+
+extension PareFile {
+    /// Waits for the blob checks loading left running; throws if one failed.
+    mutating func completeChecks() throws(FormatError) {
+        guard let verifier = checksInFlight else { return }
+        checksInFlight = nil
+        if let bad = verifier.firstMismatch() { throw FormatError(source: source, PareDecoder.blobMismatch(bad)) }
     }
 }
 
@@ -100,6 +112,8 @@ struct PareDecoder {
     private var tensorNameKeys: [Int] = []
     private var entries: [PareTensorEntry] = []
     private var deferred: [PareFile.DeferredCheck] = []
+    /// Checks of uncompressed blobs running while the rest of the file is decoded.
+    private var checksInFlight: BlobVerifier?
 
     init(source: String, bytes: UnsafeRawBufferPointer, options: PareReadOptions, view: @escaping (Range<Int>) -> Data) {
         self.source = source
@@ -186,24 +200,43 @@ struct PareDecoder {
         var blobs = try decodeTensors(ranges[slot(.tensors)]!, data: data)
         covered.removeAll { $0 == data }
         blobs.append(contentsOf: covered)
+        do {
+            return try decodeAfterTensors(blobs: blobs, data: data, graph: ranges[slot(.graph)]!, metadata: ranges[slot(.metadata)]!,
+                                          sections: sections, version: (major, minor))
+        } catch {
+            // The blobs' checks come first in the reader's order (docs/mobile-format.md §12).
+            if let bad = checksInFlight?.firstMismatch() { throw fail(Self.blobMismatch(bad)) }
+            throw error
+        }
+    }
+
+    /// The rest of `decode()` once the tensor table is read (and its blobs are being checked).
+    /// `blobs`: the file ranges of the blobs and of every section but DATA.
+    private func decodeAfterTensors(blobs: [Range<Int>], data: Range<Int>, graph: Range<Int>, metadata: Range<Int>,
+                                    sections: [PareSection], version: (major: UInt16, minor: UInt16)) throws(FormatError) -> PareFile {
         // With blob checks deferred, the gaps between blobs are checked with them: reading them
         // now would fault in pages of DATA that loading otherwise leaves alone.
         let deferredGaps = try checkPaddingIsZero(covered: blobs, deferringInside: options.verifiesTensorData ? nil : data)
-        var (model, keys, signature) = try decodeGraph(ranges[slot(.graph)]!)
+        var (model, keys, signature) = try decodeGraph(graph)
         // The metadata's signatures are the graph's inputs and outputs, byte for byte when no
         // graph input is an initializer (then the runtime inputs are all the inputs).
         var isInitializer = [Bool](repeating: false, count: texts.count)
         for key in keys.initializers { isInitializer[key] = true }
         let inputsAreRuntimeInputs = keys.sparseInitializers.isEmpty && !keys.inputs.contains { isInitializer[$0] }
-        try decodeMetadata(ranges[slot(.metadata)]!, into: &model, graphSignature: inputsAreRuntimeInputs ? signature : nil)
+        try decodeMetadata(metadata, into: &model, graphSignature: inputsAreRuntimeInputs ? signature : nil)
         let numbering: ValueNumbering
         do {
             numbering = try model.graph.validated(ValueNumbering(model.graph, keys: consume keys, keyCount: texts.count))
         } catch {
             throw fail(error.description)
         }
-        return PareFile(model: model, numbering: numbering, majorVersion: Int(major), minorVersion: Int(minor), fileBytes: size,
-                        sections: sections, tensors: entries, deferredChecks: deferred, deferredGaps: deferredGaps, source: source)
+        return PareFile(model: model, numbering: numbering, majorVersion: Int(version.major), minorVersion: Int(version.minor),
+                        fileBytes: bytes.count, sections: sections, tensors: entries, deferredChecks: deferred,
+                        checksInFlight: checksInFlight, deferredGaps: deferredGaps, source: source)
+    }
+
+    static func blobMismatch(_ check: PareFile.DeferredCheck) -> String {
+        "tensor '\(check.name)': data checksum mismatch (the file is corrupt)"
     }
 
     private var hasMagic: Bool { PareLayout.startsWithMagic(bytes) }
@@ -381,16 +414,22 @@ struct PareDecoder {
         }
         reader.item = .none
         try expectEnd(reader)
-        try checkAndDecompress(pending)
+        if pending.contains(where: { entries[$0.tensor].compression == "zstd" }) {
+            try checkAndDecompress(pending)
+        } else if !pending.isEmpty {
+            // Uncompressed blobs are not needed to decode the rest: their checks run meanwhile.
+            let verifier = BlobVerifier(pending)
+            verifier.startHelpers()
+            checksInFlight = verifier
+        }
         return blobs
     }
 
-    /// Checks the CRCs of `pending` blobs (in parallel: they are the bulk of the file) and decodes
-    /// the compressed ones.
+    /// Checks the CRCs of `pending` blobs and decodes the compressed ones.
     private mutating func checkAndDecompress(_ pending: [PareFile.DeferredCheck]) throws(FormatError) {
-        if let bad = Self.firstMismatch(pending) {
-            throw fail("tensor '\(bad)': data checksum mismatch (the file is corrupt)")
-        }
+        let verifier = BlobVerifier(pending)
+        verifier.startHelpers()
+        if let bad = verifier.firstMismatch() { throw fail(Self.blobMismatch(bad)) }
         for item in pending where entries[item.tensor].compression == "zstd" {
             let expected = entries[item.tensor].decodedBytes
             let decoded = item.bytes.withUnsafeBytes { blob in
@@ -401,27 +440,6 @@ struct PareDecoder {
             case .failure(let error): throw fail("tensor '\(item.name)': \(error.message)")
             }
         }
-    }
-
-    /// Total blob bytes from which their checks run in parallel.
-    static let parallelCheckBytes = 4 << 20
-
-    /// The name of the first blob whose CRC-32 differs from the recorded one.
-    static func firstMismatch(_ checks: [PareFile.DeferredCheck]) -> String? {
-        guard !checks.isEmpty else { return nil }
-        // Below a few megabytes (a millisecond of checking), waking worker threads costs more
-        // than it saves, the first time in a process most of all.
-        if checks.reduce(0, { $0 + $1.bytes.count }) < parallelCheckBytes {
-            return checks.first { check in check.bytes.withUnsafeBytes { CRC32.checksum($0) } != check.crc }?.name
-        }
-        let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: checks.count)
-        results.initialize(repeating: true)
-        defer { results.deallocate() }
-        let out = SendablePointer(results)
-        DispatchQueue.concurrentPerform(iterations: checks.count) { i in
-            out.value[i] = checks[i].bytes.withUnsafeBytes { CRC32.checksum($0) } == checks[i].crc
-        }
-        return results.firstIndex(of: false).map { checks[$0].name }
     }
 
     private func tensor(_ reader: inout PareByteSource) throws(FormatError) -> Tensor {
