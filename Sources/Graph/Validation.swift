@@ -15,7 +15,10 @@ extension Graph {
 
     /// Validates the graph as `validate` does, using `numbering`, which must have been made of
     /// this graph (such as one a reader made from a file's string table), and returns it.
-    public func validated(_ numbering: ValueNumbering, outerScope: Set<String> = []) throws(GraphError) -> ValueNumbering {
+    /// `initializersChecked`: the caller has already checked each initializer's data against its
+    /// type and shape (a reader that did so as it decoded them), so they are not looked at again.
+    public func validated(_ numbering: ValueNumbering, outerScope: Set<String> = [],
+                          initializersChecked: Bool = false) throws(GraphError) -> ValueNumbering {
         // What defines each value: a node's index, or one of the negative codes below. The
         // description is only spelled out for an error: loading a model validates it every time.
         let undefined = Int.min, byInitializer = -1, bySparseInitializer = -2, byGraphInput = -3
@@ -37,7 +40,7 @@ extension Graph {
         }
         // By index: a copy of each tensor or node would retain all its fields.
         for k in initializers.indices {
-            try initializers[k].validate()
+            if !initializersChecked { try initializers[k].validate() }
             if !initializers[k].name.isEmpty { try define(numbering.initializerIDs[k], initializers[k].name, by: byInitializer) }
         }
         for (k, sparse) in sparseInitializers.enumerated() where !sparse.name.isEmpty {

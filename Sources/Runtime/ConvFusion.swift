@@ -14,11 +14,10 @@ import Graph
 /// session runs that (`convert optimize` rewrites files).
 enum ConvFusion {
     /// A fused conv: what its kernel adds, and the ops it stands for ("Conv+BatchNormalization+Relu").
+    /// Plain data (no strings): an array of one per node is made at each load.
     struct Fused {
         var epilogue: ConvEpilogue
         var foldsBatchNormalization = false
-        /// The op type of the fused activation node.
-        var activationOp: String?
 
         /// What the fused node stands for, as "Conv+BatchNormalization+Relu" (built when asked:
         /// only profiles show it).
@@ -26,7 +25,7 @@ enum ConvFusion {
             var label = "Conv"
             if foldsBatchNormalization { label += "+BatchNormalization" }
             if epilogue.addsSummand { label += "+Add" }
-            if let activationOp { label += "+" + activationOp }
+            if let activation = epilogue.activation { label += "+" + activation.opType }
             if epilogue.leavesFinishToReader { label += " (finish in reader)" }
             return label
         }
@@ -197,7 +196,6 @@ enum ConvFusion {
                let activation = activation(nodes.baseAddress! + r, inputs: numbering.nodeInputs[r], outputs: numbering.nodeOutputs[r],
                                            reading: current, opsetVersion: opsetVersion, floats: floats) {
                 remove(r)
-                fused.activationOp = nodes[r].opType
                 fused.epilogue.activation = activation
                 (current, producer) = (numbering.nodeOutputs[r][0], r)
             }

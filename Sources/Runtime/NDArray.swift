@@ -33,7 +33,7 @@ public struct NDArray: @unchecked Sendable {
 
     /// An array over a constant tensor's elements: the tensor's own bytes when they are 64-byte
     /// aligned (a tensor of a mapped `.pare` file), else a copy.
-    public init(_ tensor: Tensor) throws(RuntimeError) {
+    public init(_ tensor: borrowing Tensor) throws(RuntimeError) {
         guard case .bytes(let data) = tensor.storage, let bytes = tensor.elementType.byteCount(forElements: tensor.elementCount) else {
             throw RuntimeError.unsupported("tensor '\(tensor.name)' of type \(tensor.elementType)")
         }

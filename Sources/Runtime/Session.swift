@@ -102,7 +102,12 @@ public final class Session: @unchecked Sendable {
         for (tensor, id) in zip(fusion.foldedWeights, fusion.foldedIDs) { constants[id] = try NDArray(tensor) }
         for (sparse, id) in zip(graph.sparseInitializers, numbering.sparseInitializerIDs) { constants[id] = try NDArray(try sparse.densified()) }
 
-        var kernels = [(any Kernel)?](repeating: nil, count: graph.nodes.count)
+        // Filled in place: `Array(repeating:count:)` copies an optional existential through its
+        // value witnesses, element by element.
+        var kernels = [(any Kernel)?](unsafeUninitializedCapacity: graph.nodes.count) { buffer, count in
+            for i in buffer.indices { (buffer.baseAddress! + i).initialize(to: nil) }
+            count = buffer.count
+        }
         let opset = model.defaultOpsetVersion
         // Nodes are read through a buffer pointer, not copied (a copy retains each field).
         try graph.nodes.withUnsafeBufferPointer { nodes in

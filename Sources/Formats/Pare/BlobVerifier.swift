@@ -2,10 +2,10 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Checks the CRC-32 of tensor blobs: in pieces of 128 KiB, claimed from a shared counter by the
-/// thread that asks for the result and, when there is enough to check, by worker threads started
-/// beforehand. Pieces let the threads finish together however unequal the blobs are; their CRCs
-/// are combined per blob at the end.
+/// Checks the CRC-32 of tensor blobs. From 1 MiB of blobs, in pieces of 128 KiB claimed by worker
+/// threads started beforehand and by the thread that asks for the result: pieces let the threads
+/// finish together however unequal the blobs are, and their CRCs are combined per blob at the
+/// end. Below that, the asking thread checks the blobs whole.
 ///
 /// `startHelpers()` hands the pieces to workers and returns at once, so a reader can go on
 /// decoding the graph (or a caller building a session) while the weights are checked;
@@ -36,14 +36,22 @@ final class BlobVerifier: @unchecked Sendable {
 
     init(_ checks: [PareFile.DeferredCheck]) {
         self.checks = checks
+        let total = checks.reduce(0) { $0 + $1.bytes.count }
+        helpers = total < Self.helperThresholdBytes ? 0 : min(ProcessInfo.processInfo.activeProcessorCount - 1, 7)
+        // The calling thread alone checks whole blobs.
+        guard helpers > 0 else {
+            pieces = []
+            pieceCRCs = .allocate(capacity: 0)
+            unclaimed = Atomic(0)
+            allFinished = nil
+            return
+        }
         // A blob's first piece takes the remainder, so that every later piece is exactly
         // `CRC32.combinedPieceCount` long (one multiplication to combine).
         let size = CRC32.combinedPieceCount
         var pieces: [Piece] = []
-        var total = 0
         for (index, check) in checks.enumerated() {
             let count = check.bytes.count
-            total += count
             var start = 0, end = count % size == 0 ? min(size, count) : count % size
             repeat {
                 pieces.append(Piece(check: index, range: start..<end))
@@ -55,8 +63,7 @@ final class BlobVerifier: @unchecked Sendable {
         unclaimed = Atomic(UInt64(pieces.count) << 32)
         pieceCRCs = .allocate(capacity: pieces.count)
         pieceCRCs.initialize(repeating: 0)
-        helpers = total < Self.helperThresholdBytes ? 0 : min(ProcessInfo.processInfo.activeProcessorCount - 1, pieces.count - 1, 7)
-        allFinished = helpers > 0 ? DispatchSemaphore(value: 0) : nil
+        allFinished = DispatchSemaphore(value: 0)
     }
 
     deinit { pieceCRCs.deallocate() }
@@ -72,6 +79,11 @@ final class BlobVerifier: @unchecked Sendable {
     /// blob (in the order given) whose CRC-32 differs from the recorded one.
     func firstMismatch() -> PareFile.DeferredCheck? {
         if let result { return result }
+        guard helpers > 0 else {
+            let mismatch = checks.first { check in check.bytes.withUnsafeBytes { CRC32.checksum($0) } != check.crc }
+            result = mismatch
+            return mismatch
+        }
         work(fromFront: false)
         if finishedPieces.load(ordering: .acquiring) < pieces.count { allFinished?.wait() }
         var first = 0

@@ -226,7 +226,10 @@ struct PareDecoder {
         try decodeMetadata(metadata, into: &model, graphSignature: inputsAreRuntimeInputs ? signature : nil)
         let numbering: ValueNumbering
         do {
-            numbering = try model.graph.validated(ValueNumbering(model.graph, keys: consume keys, keyCount: texts.count))
+            // The tensor table's entries were checked against their types and shapes as they
+            // were read (decodeTensors).
+            numbering = try model.graph.validated(ValueNumbering(model.graph, keys: consume keys, keyCount: texts.count),
+                                                  initializersChecked: true)
         } catch {
             throw fail(error.description)
         }
@@ -499,10 +502,22 @@ struct PareDecoder {
             keys.outputs.append(key)
         }
         signature = signatureStart..<reader.position
-        for _ in 0..<(try reader.itemCount("initializer count")) {
-            let index = try tensorIndex(&reader)
-            graph.initializers.append(tensors[index])
-            keys.initializers.append(tensorNameKeys[index])
+        let initializerCount = try reader.itemCount("initializer count")
+        // Pare's writer lists the whole tensor table, in order: the graph then shares the table
+        // (copying each tensor retains its fields). The indices are read twice to find out.
+        var listed = reader
+        var wholeTable = initializerCount == tensors.count
+        for position in 0..<initializerCount where wholeTable { wholeTable = try tensorIndex(&listed) == position }
+        if wholeTable {
+            reader = listed
+            graph.initializers = tensors
+            keys.initializers = tensorNameKeys
+        } else {
+            for _ in 0..<initializerCount {
+                let index = try tensorIndex(&reader)
+                graph.initializers.append(tensors[index])
+                keys.initializers.append(tensorNameKeys[index])
+            }
         }
         for _ in 0..<(try reader.itemCount("sparse initializer count", minimumBytes: 3)) {
             let (sparse, nameKey) = try self.sparse(&reader)

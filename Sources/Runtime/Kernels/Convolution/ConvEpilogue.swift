@@ -14,6 +14,19 @@ struct ConvEpilogue: Sendable, Hashable {
         case hardSwish
         case sigmoid
         case tanh
+
+        /// The ONNX op this activation is.
+        var opType: String {
+            switch self {
+            case .relu: "Relu"
+            case .leakyRelu: "LeakyRelu"
+            case .clip: "Clip"
+            case .hardSigmoid: "HardSigmoid"
+            case .hardSwish: "HardSwish"
+            case .sigmoid: "Sigmoid"
+            case .tanh: "Tanh"
+            }
+        }
     }
 
     var activation: Activation?
