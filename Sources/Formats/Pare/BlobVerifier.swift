@@ -14,6 +14,8 @@ final class BlobVerifier: @unchecked Sendable {
     /// Bytes of blobs from which worker threads are started (below, the calling thread checks them
     /// all in `firstMismatch()`: waking a thread costs more than it saves).
     static let helperThresholdBytes = 1 << 20
+    /// Worker threads for large files: one per other core, up to 7.
+    private static let helperCount = min(max(ProcessInfo.processInfo.activeProcessorCount - 1, 0), 7)
 
     private struct Piece {
         let check: Int
@@ -37,7 +39,7 @@ final class BlobVerifier: @unchecked Sendable {
     init(_ checks: [PareFile.DeferredCheck]) {
         self.checks = checks
         let total = checks.reduce(0) { $0 + $1.bytes.count }
-        helpers = total < Self.helperThresholdBytes ? 0 : min(ProcessInfo.processInfo.activeProcessorCount - 1, 7)
+        helpers = total < Self.helperThresholdBytes ? 0 : Self.helperCount
         // The calling thread alone checks whole blobs.
         guard helpers > 0 else {
             pieces = []

@@ -740,9 +740,3 @@ struct PareDecoder {
         model.metadata = entries.filter { $0.key != PareMetadataKey.producer }
     }
 }
-
-/// A pointer handed to `concurrentPerform` iterations that each write only their own element.
-struct SendablePointer<Pointer>: @unchecked Sendable {
-    let value: Pointer
-    init(_ value: Pointer) { self.value = value }
-}

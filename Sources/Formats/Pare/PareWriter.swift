@@ -163,3 +163,9 @@ struct PareFileLayout {
         }
     }
 }
+
+/// A pointer handed to `concurrentPerform` iterations that each write only their own element.
+struct SendablePointer<Pointer>: @unchecked Sendable {
+    let value: Pointer
+    init(_ value: Pointer) { self.value = value }
+}
