@@ -14,10 +14,8 @@ enum ModelInput {
 
     /// The model, and for a `.pare` file also what its header and tables say.
     static func loadFile(_ path: String, options: PareReadOptions = .init()) throws -> (model: Model, pare: PareFile?) {
-        // A missing file is reported by the reader ("path: no such file"). A `.pare` file is read
-        // by path: a process's first URL costs more than loading a small model.
-        if let file = try PareFormat.readIfPare(atPath: path, options: options) { return (file.model, file) }
-        return (try ONNXFormat.read(contentsOf: URL(fileURLWithPath: path)), nil)
+        let (model, pare) = try loadFile(path, options: options) { model, _ in model }
+        return (model, pare)
     }
 
     /// What `prepare` makes of the model (a session), and for a `.pare` file what its header and
@@ -25,6 +23,8 @@ enum ModelInput {
     /// checked on other threads; the result is returned only once they have all passed.
     static func loadFile<Prepared>(_ path: String, options: PareReadOptions = .init(),
                                    preparing prepare: (Model, PareFile?) throws -> Prepared) throws -> (prepared: Prepared, pare: PareFile?) {
+        // A missing file is reported by the reader ("path: no such file"). A `.pare` file is read
+        // by path: a process's first URL costs more than loading a small model.
         if let (file, prepared) = try PareFormat.readIfPare(atPath: path, options: options, preparing: { try prepare($0.model, $0) }) {
             return (prepared, file)
         }
