@@ -77,6 +77,14 @@ final class BlobVerifier: @unchecked Sendable {
         }
     }
 
+    /// The first blob of `checks` whose CRC-32 differs from the recorded one, checked now (on
+    /// worker threads too, from 1 MiB).
+    static func firstMismatch(in checks: [PareFile.DeferredCheck]) -> PareFile.DeferredCheck? {
+        let verifier = BlobVerifier(checks)
+        verifier.startHelpers()
+        return verifier.firstMismatch()
+    }
+
     /// Checks the pieces no worker has taken, waits for the workers' pieces, and returns the first
     /// blob (in the order given) whose CRC-32 differs from the recorded one.
     func firstMismatch() -> PareFile.DeferredCheck? {

@@ -73,9 +73,7 @@ public struct PareFile: Sendable {
     /// Checks the CRC-32 of every blob whose check loading deferred, and that the gaps between
     /// those blobs are zero.
     public func verifyTensorData() throws(FormatError) {
-        let verifier = BlobVerifier(deferredChecks)
-        verifier.startHelpers()
-        if let bad = verifier.firstMismatch() { throw FormatError(source: source, PareDecoder.blobMismatch(bad)) }
+        if let bad = BlobVerifier.firstMismatch(in: deferredChecks) { throw FormatError(source: source, PareDecoder.blobMismatch(bad)) }
         for gap in deferredGaps {
             if let bad = gap.bytes.firstIndex(where: { $0 != 0 }) {
                 throw FormatError(source: source, PareDecoder.nonzeroPadding(at: gap.offset + (bad - gap.bytes.startIndex), is: gap.bytes[bad]))
@@ -430,9 +428,7 @@ struct PareDecoder {
 
     /// Checks the CRCs of `pending` blobs and decodes the compressed ones.
     private mutating func checkAndDecompress(_ pending: [PareFile.DeferredCheck]) throws(FormatError) {
-        let verifier = BlobVerifier(pending)
-        verifier.startHelpers()
-        if let bad = verifier.firstMismatch() { throw fail(Self.blobMismatch(bad)) }
+        if let bad = BlobVerifier.firstMismatch(in: pending) { throw fail(Self.blobMismatch(bad)) }
         for item in pending where entries[item.tensor].compression == "zstd" {
             let expected = entries[item.tensor].decodedBytes
             let decoded = item.bytes.withUnsafeBytes { blob in
